@@ -1,0 +1,40 @@
+# Set-up and entry points on Debian with the Swift toolchain. Each target
+# installs the Debian packages it needs first (as root), so a fresh machine
+# needs nothing else.
+
+BUILD_PACKAGES := pkg-config liblua5.4-dev libopenblas-dev zlib1g-dev
+# The tests also cross-check with Python: the safetensors package (PyPI, in
+# a venv that sees Debian's torch) and torch_peer.py's --eval-weights.
+TEST_PACKAGES := python3-venv python3-torch python3-numpy libopenblas0
+VENV := .build/python
+SECNN := .build/release/secnn
+
+.PHONY: demo test build deps test-deps bench
+
+demo: build
+	$(SECNN) train --data digits --epochs 40 --out runs/demo
+
+test: deps test-deps
+	swift build -c release --build-tests
+	SECNN_PYTHON=$(CURDIR)/$(VENV)/bin/python swift test -c release --skip-build
+
+build: deps
+	swift build -c release --product secnn
+
+deps:
+	@missing=$$(for p in $(BUILD_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing; fi
+
+test-deps:
+	@missing=$$(for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing; fi
+	@[ -x $(VENV)/bin/python ] || /usr/bin/python3 -m venv --system-site-packages $(VENV)
+	@$(VENV)/bin/python -c 'import safetensors' 2>/dev/null || $(VENV)/bin/pip install -q safetensors
+
+# The side-by-side benchmark of BENCHMARKS.md (one sitting, secnn then the peer).
+bench: build test-deps
+	for spec in 16x1,16x1,16x1 24x2,32x3,32x2 32x4,48x4,48x4; do \
+	  $(SECNN) bench --arch $$spec --batch 512 --steps 20 --threads 2 | grep -E 'spec=|images_per_s=|peak_rss'; \
+	  /usr/bin/python3 ../shared/bench/torch_peer.py --spec $$spec --batch 512 --steps 20 --threads 2 --score-method none \
+	    | grep -E '^(train|eval)_images_per_s=|peak_rss'; \
+	done

@@ -1,0 +1,57 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "secnn",
+    products: [
+        .executable(name: "secnn", targets: ["secnn"]),
+        .library(name: "SECNNCore", targets: ["SECNNCore"]),
+        .library(name: "SECNNModel", targets: ["SECNNModel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: - System libraries from Debian (pkg-config)
+        .systemLibrary(
+            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CLua", path: "Sources/CLua", pkgConfig: "lua5.4",
+            providers: [.apt(["liblua5.4-dev"])]),
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+
+        // MARK: - Build tools
+        .executableTarget(name: "embed-files", path: "Sources/embed-files"),
+        .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["embed-files"]),
+
+        // MARK: - Libraries (dependencies point one way: Core <- Model <- CLI)
+        .target(name: "SECNNCore", dependencies: ["COpenBLAS"]),
+        .target(name: "SafeTensors"),
+        .target(
+            name: "SECNNData", dependencies: ["CZlib"],
+            exclude: ["Embedded/CREDITS.md"],
+            plugins: ["EmbedFiles"]),
+        .target(name: "SECNNModel", dependencies: ["SECNNCore", "SafeTensors", "SECNNData"]),
+
+        // MARK: - Command-line tool
+        .executableTarget(
+            name: "secnn",
+            dependencies: [
+                "SECNNModel", "CLua", "COpenBLAS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // MARK: - Tests
+        .target(name: "_SECNNTestSupport", dependencies: ["SECNNCore"], path: "Tests/_SECNNTestSupport"),
+        .testTarget(name: "SECNNCoreTests", dependencies: ["SECNNCore", "_SECNNTestSupport"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+        .testTarget(name: "SECNNDataTests", dependencies: ["SECNNData"]),
+        .testTarget(name: "SECNNModelTests", dependencies: ["SECNNModel", "SafeTensors", "_SECNNTestSupport"]),
+        // End-to-end: runs the built `secnn` binary.
+        .testTarget(name: "CLITests", dependencies: ["secnn", "_SECNNTestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

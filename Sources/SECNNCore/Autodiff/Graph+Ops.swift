@@ -1,0 +1,329 @@
+// The ops of the SECNN network on the tape. Each op runs its forward kernel
+// now and records the matching backward kernel (Kernels/), with whatever
+// the backward needs captured beside it.
+
+extension Graph {
+    // MARK: Convolution and linear
+
+    /// 2-D convolution, stride 1, "same" padding. x (N,C,H,W), weight (O,C,K,K), bias (O).
+    public func conv2d(_ x: Variable, weight: Variable, bias: Variable?) -> Variable {
+        let input = value(x), w = value(weight)
+        precondition(input.shape.count == 4 && w.shape.count == 4 && input.shape[1] == w.shape[1],
+                     "conv2d: input \(input.shape) does not fit weight \(w.shape)")
+        let shape = Conv2dShape(batch: input.shape[0], inChannels: input.shape[1], height: input.shape[2],
+                                width: input.shape[3], outChannels: w.shape[0], kernel: w.shape[2])
+        let b = bias.map(value)
+        let output = Tensor<T>(shape: [shape.batch, shape.outChannels, shape.height, shape.width]) { out in
+            input.withPointer { xp in
+                w.withPointer { wp in
+                    if let b { b.withPointer { conv2dForward(input: xp, weight: wp, bias: $0, output: out, shape: shape) } }
+                    else { conv2dForward(input: xp, weight: wp, bias: nil, output: out, shape: shape) }
+                }
+            }
+        }
+        return record(output, inputs: [x, weight] + (bias.map { [$0] } ?? [])) { g, id in
+            let dy = g.gradient(ofOutput: id)
+            g.keepPerExampleRecord(.conv2d(shape), weight: weight, bias: bias, input: input, gradOutput: dy)
+            input.withPointer { xp in
+                w.withPointer { wp in
+                    dy.withPointer { dyp in
+                        g.accumulateGradient(into: weight) { dw in
+                            let backward = { (dx: UnsafeMutablePointer<T>?, db: UnsafeMutablePointer<T>?) in
+                                conv2dBackward(input: xp, weight: wp, gradOutput: dyp, gradInput: dx,
+                                               gradWeight: dw, gradBias: db, shape: shape)
+                            }
+                            // The bias and input gradients come out of the same pass over the batch.
+                            let withInput = { (db: UnsafeMutablePointer<T>?) in
+                                if g.needsGradient(x) { g.addGradient(to: x) { backward($0, db) } }
+                                else { backward(nil, db) }
+                            }
+                            if let bias { g.accumulateGradient(into: bias) { withInput($0) } }
+                            else { withInput(nil) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Fully connected layer. x (N,I), weight (O,I), bias (O).
+    public func linear(_ x: Variable, weight: Variable, bias: Variable?) -> Variable {
+        let input = value(x), w = value(weight)
+        precondition(input.shape.count == 2 && w.shape.count == 2 && input.shape[1] == w.shape[1],
+                     "linear: input \(input.shape) does not fit weight \(w.shape)")
+        let (batch, inputs, outputs) = (input.shape[0], input.shape[1], w.shape[0])
+        let b = bias.map(value)
+        let output = Tensor<T>(shape: [batch, outputs]) { out in
+            input.withPointer { xp in
+                w.withPointer { wp in
+                    if let b {
+                        b.withPointer { linearForward(input: xp, weight: wp, bias: $0, output: out,
+                                                      batch: batch, inputs: inputs, outputs: outputs) }
+                    } else {
+                        linearForward(input: xp, weight: wp, bias: nil, output: out,
+                                      batch: batch, inputs: inputs, outputs: outputs)
+                    }
+                }
+            }
+        }
+        return record(output, inputs: [x, weight] + (bias.map { [$0] } ?? [])) { g, id in
+            let dy = g.gradient(ofOutput: id)
+            g.keepPerExampleRecord(.linear(batch: batch, inputs: inputs, outputs: outputs),
+                                   weight: weight, bias: bias, input: input, gradOutput: dy)
+            input.withPointer { xp in
+                w.withPointer { wp in
+                    dy.withPointer { dyp in
+                        g.accumulateGradient(into: weight) { dw in
+                            if let bias {
+                                g.accumulateGradient(into: bias) { db in
+                                    linearBackward(input: xp, weight: wp, gradOutput: dyp, gradInput: nil,
+                                                   gradWeight: dw, gradBias: db,
+                                                   batch: batch, inputs: inputs, outputs: outputs)
+                                }
+                            } else {
+                                linearBackward(input: xp, weight: wp, gradOutput: dyp, gradInput: nil, gradWeight: dw,
+                                               gradBias: nil, batch: batch, inputs: inputs, outputs: outputs)
+                            }
+                        }
+                        g.addGradient(to: x) { dx in
+                            T.gemm(transposeA: false, transposeB: false, m: batch, n: inputs, k: outputs,
+                                   alpha: 1, a: dyp, lda: outputs, b: wp, ldb: inputs, beta: 0, c: dx, ldc: inputs)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: Normalisation and activation
+
+    /// Batch norm over channel axis 1 of (N,C) or (N,C,H,W). In train mode it
+    /// normalises with the batch statistics and returns them (the caller
+    /// updates its running averages); in eval mode it uses `running`.
+    public func batchNorm(
+        _ x: Variable, gamma: Variable, beta: Variable,
+        running: (mean: [T], variance: [T]), epsilon: T = 1e-5
+    ) -> (output: Variable, batchStatistics: BatchNormStatistics<T>?) {
+        let input = value(x)
+        let (batch, channels) = (input.shape[0], input.shape[1])
+        let spatial = input.shape.dropFirst(2).reduce(1, *)
+        let trainingMode = training
+        let statistics = trainingMode
+            ? input.withPointer { batchNormStatistics(input: $0, batch: batch, channels: channels, spatial: spatial, epsilon: epsilon) }
+            : batchNormStatistics(runningMean: running.mean, runningVariance: running.variance, epsilon: epsilon)
+        let gammaValue = value(gamma), betaValue = value(beta)
+        let output = Tensor<T>(shape: input.shape) { out in
+            input.withPointer { xp in
+                gammaValue.withPointer { gp in
+                    betaValue.withPointer { bp in
+                        batchNormForward(input: xp, gamma: gp, beta: bp, statistics: statistics, output: out,
+                                         batch: batch, channels: channels, spatial: spatial)
+                    }
+                }
+            }
+        }
+        let variable = record(output, inputs: [x, gamma, beta]) { g, id in
+            let dy = g.gradient(ofOutput: id)
+            g.keepPerExampleRecord(.batchNorm(statistics, batch: batch, channels: channels, spatial: spatial),
+                                   weight: gamma, bias: beta, input: input, gradOutput: dy)
+            input.withPointer { xp in
+                gammaValue.withPointer { gp in
+                    dy.withPointer { dyp in
+                        g.accumulateGradient(into: gamma) { dgamma in
+                            g.accumulateGradient(into: beta) { dbeta in
+                                let run = { (dx: UnsafeMutablePointer<T>?) in
+                                    batchNormBackward(input: xp, gamma: gp, statistics: statistics, gradOutput: dyp,
+                                                      gradInput: dx, gradGamma: dgamma, gradBeta: dbeta,
+                                                      batch: batch, channels: channels, spatial: spatial,
+                                                      training: trainingMode)
+                                }
+                                if g.needsGradient(x) { g.addGradient(to: x) { run($0) } } else { run(nil) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (variable, trainingMode ? statistics : nil)
+    }
+
+    /// LeakyReLU with the given negative slope.
+    public func leakyReLU(_ x: Variable, slope: T) -> Variable {
+        let input = value(x)
+        let output = Tensor<T>(shape: input.shape) { out in
+            input.withPointer { leakyReLUForward(input: $0, output: out, count: input.count, slope: slope) }
+        }
+        return record(output, inputs: [x]) { g, id in
+            let dy = g.gradient(ofOutput: id)
+            output.withPointer { yp in
+                dy.withPointer { dyp in
+                    g.addGradient(to: x) { leakyReLUBackward(output: yp, gradOutput: dyp, gradInput: $0,
+                                                             count: output.count, slope: slope) }
+                }
+            }
+        }
+    }
+
+    // MARK: Regularisation
+
+    /// Dropout (the identity unless `dropoutEnabled`). `channels` drops
+    /// whole feature maps (Dropout2d) instead of single values.
+    public func dropout(_ x: Variable, probability: Double, channels: Bool = false) -> Variable {
+        guard dropoutEnabled, probability > 0 else { return x }
+        let input = value(x)
+        let spatial = channels ? input.shape.dropFirst(2).reduce(1, *) : 1
+        let planes = input.count / spatial
+        let mask: [T] = dropoutMask(planes: planes, probability: probability, generator: &generator)
+        let apply = { (source: UnsafePointer<T>, destination: UnsafeMutablePointer<T>) in
+            mask.withUnsafeBufferPointer {
+                applyDropoutMask(input: source, mask: $0.baseAddress!, output: destination, planes: planes, spatial: spatial)
+            }
+        }
+        let output = Tensor<T>(shape: input.shape) { out in input.withPointer { apply($0, out) } }
+        return record(output, inputs: [x]) { g, id in
+            let dy = g.gradient(ofOutput: id)
+            dy.withPointer { dyp in g.addGradient(to: x) { apply(dyp, $0) } }
+        }
+    }
+
+    // MARK: Shape ops
+
+    /// 2×2 max-pool, stride 2, of (N,C,H,W).
+    public func maxPool2x2(_ x: Variable) -> Variable {
+        let input = value(x)
+        let (planes, height, width) = (input.shape[0] * input.shape[1], input.shape[2], input.shape[3])
+        var argmax = [UInt8](repeating: 0, count: planes * (height / 2) * (width / 2))
+        let output = Tensor<T>(shape: [input.shape[0], input.shape[1], height / 2, width / 2]) { out in
+            input.withPointer { xp in
+                argmax.withUnsafeMutableBufferPointer {
+                    maxPool2x2Forward(input: xp, output: out, argmax: $0.baseAddress!,
+                                      planes: planes, height: height, width: width)
+                }
+            }
+        }
+        return record(output, inputs: [x]) { g, id in
+            let dy = g.gradient(ofOutput: id)
+            dy.withPointer { dyp in
+                argmax.withUnsafeBufferPointer { arg in
+                    g.addGradient(to: x) {
+                        maxPool2x2Backward(gradOutput: dyp, argmax: arg.baseAddress!, gradInput: $0,
+                                           planes: planes, height: height, width: width)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Concatenates (N,A,H,W) and (N,B,H,W) along the channels.
+    public func concatChannels(_ a: Variable, _ b: Variable) -> Variable {
+        let first = value(a), second = value(b)
+        precondition(first.shape[0] == second.shape[0] && first.shape.dropFirst(2) == second.shape.dropFirst(2),
+                     "concatChannels: \(first.shape) and \(second.shape) differ outside the channels")
+        let (batch, channelsA, channelsB) = (first.shape[0], first.shape[1], second.shape[1])
+        let spatial = first.shape.dropFirst(2).reduce(1, *)
+        var shape = first.shape
+        shape[1] = channelsA + channelsB
+        let output = Tensor<T>(shape: shape) { out in
+            first.withPointer { ap in
+                second.withPointer { bp in
+                    concatChannelsForward(first: ap, second: bp, output: out, batch: batch,
+                                          firstChannels: channelsA, secondChannels: channelsB, spatial: spatial)
+                }
+            }
+        }
+        return record(output, inputs: [a, b]) { g, id in
+            let dy = g.gradient(ofOutput: id)
+            dy.withPointer { dyp in
+                g.addGradient(to: a) {
+                    concatChannelsBackward(gradOutput: dyp, gradFirst: $0, gradSecond: nil, batch: batch,
+                                           firstChannels: channelsA, secondChannels: channelsB, spatial: spatial)
+                }
+                g.addGradient(to: b) {
+                    concatChannelsBackward(gradOutput: dyp, gradFirst: nil, gradSecond: $0, batch: batch,
+                                           firstChannels: channelsA, secondChannels: channelsB, spatial: spatial)
+                }
+            }
+        }
+    }
+
+    /// (N, ...) to (N, product of the rest), as torch.flatten(x, 1).
+    public func flatten(_ x: Variable) -> Variable {
+        let shape = value(x).shape
+        return reshape(x, to: [shape[0], shape.dropFirst().reduce(1, *)])
+    }
+
+    /// The same scalars under another shape with the same element count.
+    public func reshape(_ x: Variable, to shape: [Int]) -> Variable {
+        let input = value(x)
+        return record(input.reshaped(shape), inputs: [x]) { g, id in
+            let dy = g.gradient(ofOutput: id)
+            dy.withPointer { dyp in g.addGradient(to: x) { $0.update(from: dyp, count: dy.count) } }
+        }
+    }
+
+    // MARK: Losses
+
+    /// Mean softmax cross-entropy of logits (N,K) against labels; a scalar.
+    public func crossEntropy(_ logits: Variable, labels: [Int32]) -> Variable {
+        let z = value(logits)
+        let (batch, classes) = (z.shape[0], z.shape[1])
+        precondition(labels.count == batch, "crossEntropy: \(labels.count) labels for \(batch) rows")
+        var probabilities = [T](repeating: 0, count: z.count)
+        let loss = z.withPointer { zp in
+            labels.withUnsafeBufferPointer { lp in
+                probabilities.withUnsafeMutableBufferPointer {
+                    crossEntropyForward(logits: zp, labels: lp.baseAddress!, probabilities: $0.baseAddress!,
+                                        batch: batch, classes: classes)
+                }
+            }
+        }
+        return record(Tensor(shape: [1], scalars: [loss]), inputs: [logits]) { g, id in
+            let scale = g.gradient(ofOutput: id).scalars[0]
+            probabilities.withUnsafeBufferPointer { pp in
+                labels.withUnsafeBufferPointer { lp in
+                    g.addGradient(to: logits) {
+                        crossEntropyBackward(probabilities: pp.baseAddress!, labels: lp.baseAddress!, scale: scale,
+                                             gradLogits: $0, batch: batch, classes: classes)
+                    }
+                }
+            }
+        }
+    }
+
+    /// strength · Σ |w| over the given tensors; a scalar. Its gradient is
+    /// strength · sign(w) (0 at 0, the subgradient PyTorch's abs uses).
+    public func l1Penalty(_ tensors: [Variable], strength: T) -> Variable {
+        var total: T = 0
+        for t in tensors { total += value(t).scalars.reduce(0) { $0 + abs($1) } }
+        return record(Tensor(shape: [1], scalars: [strength * total]), inputs: tensors) { g, id in
+            let scale = strength * g.gradient(ofOutput: id).scalars[0]
+            for t in tensors {
+                let w = g.value(t)
+                g.addGradient(to: t) { dw in
+                    for i in 0..<w.count { dw[i] = w.scalars[i] > 0 ? scale : (w.scalars[i] < 0 ? -scale : 0) }
+                }
+            }
+        }
+    }
+
+    /// The sum of two scalars.
+    public func add(_ a: Variable, _ b: Variable) -> Variable {
+        let sum = value(a).scalars[0] + value(b).scalars[0]
+        return record(Tensor(shape: [1], scalars: [sum]), inputs: [a, b]) { g, id in
+            let dy = g.gradient(ofOutput: id).scalars[0]
+            g.addGradient(to: a) { $0[0] = dy }
+            g.addGradient(to: b) { $0[0] = dy }
+        }
+    }
+
+    // MARK: Helpers
+
+    fileprivate func keepPerExampleRecord(
+        _ layer: PerExampleRecord<T>.Layer, weight: Variable, bias: Variable?,
+        input: Tensor<T>, gradOutput: Tensor<T>
+    ) {
+        guard collectsPerExampleRecords, let weightPath = path(of: weight) else { return }
+        appendPerExampleRecord(PerExampleRecord(layer: layer, weightPath: weightPath, biasPath: bias.flatMap(path(of:)),
+                                                input: input, gradOutput: gradOutput))
+    }
+}

@@ -1,0 +1,144 @@
+/// A handle to a value recorded on a `Graph`.
+public struct Variable: Hashable, Sendable {
+    public let id: Int
+}
+
+/// Reverse-mode automatic differentiation on a tape.
+///
+/// Each op computes its value at once and records a backward step beside it
+/// (see `Graph+Ops.swift`); the tape's order is a topological order, so
+/// `backward(from:)` is one reverse walk. Backward steps accumulate into the
+/// gradients of their inputs. Intermediate gradients are released as soon as
+/// their op has run; the gradients of leaves made with `parameter` or
+/// `input(_:differentiable: true)` are kept for the caller.
+///
+/// With `collectsPerExampleRecords`, every op with parameters keeps its input
+/// and the gradient of its output (`PerExampleRecord`), from which the
+/// per-example weight gradients and the Fisher/K-FAC statistics follow.
+public final class Graph<T: TensorScalar> {
+    /// Train mode: batch norm normalises with batch statistics.
+    public let training: Bool
+    /// Whether dropout drops (train mode unless turned off, e.g. to compare
+    /// with a reference run that has its dropout layers in eval mode).
+    public let dropoutEnabled: Bool
+    public var collectsPerExampleRecords = false
+    /// Draws the dropout masks.
+    public var generator: SeededGenerator
+    public private(set) var perExampleRecords: [PerExampleRecord<T>] = []
+
+    private var values: [Tensor<T>] = []
+    private var gradients: [Tensor<T>?] = []
+    private var needsGradient: [Bool] = []
+    private var keepsGradient: [Bool] = []
+    private var backwardSteps: [((Graph<T>, Int) -> Void)?] = []
+    private var parameterIDs: [String: Int] = [:]
+    private var parameterPaths: [Int: String] = [:]
+
+    public init(training: Bool, dropout: Bool? = nil, generator: SeededGenerator = SeededGenerator(seed: 0)) {
+        self.training = training
+        self.dropoutEnabled = dropout ?? training
+        self.generator = generator
+    }
+
+    // MARK: Leaves
+
+    /// A leaf: data, or (differentiable) a value whose gradient is wanted.
+    public func input(_ value: Tensor<T>, differentiable: Bool = false) -> Variable {
+        append(value, needsGradient: differentiable, keepsGradient: differentiable, backward: nil)
+    }
+
+    /// A trainable leaf, addressed by its stable path (`blocks.0.layers.0.conv.weight`).
+    public func parameter(_ value: Tensor<T>, path: String) -> Variable {
+        let variable = input(value, differentiable: true)
+        parameterIDs[path] = variable.id
+        parameterPaths[variable.id] = path
+        return variable
+    }
+
+    // MARK: Reading results
+
+    public func value(_ variable: Variable) -> Tensor<T> { values[variable.id] }
+
+    public func gradient(_ variable: Variable) -> Tensor<T>? { gradients[variable.id] }
+
+    /// The gradient of every parameter, by path (zeros for parameters the
+    /// loss does not depend on).
+    public func parameterGradients() -> [String: Tensor<T>] {
+        parameterIDs.mapValues { gradients[$0] ?? Tensor(zeros: values[$0].shape) }
+    }
+
+    /// Runs every backward step from `loss`, a scalar, seeded with d loss/d loss = 1.
+    public func backward(from loss: Variable) {
+        precondition(values[loss.id].count == 1, "backward needs a scalar loss, got shape \(values[loss.id].shape)")
+        gradients[loss.id] = Tensor(repeating: 1, shape: values[loss.id].shape)
+        for id in stride(from: loss.id, through: 0, by: -1) {
+            guard gradients[id] != nil, let step = backwardSteps[id] else { continue }
+            step(self, id)
+            if !keepsGradient[id] { gradients[id] = nil }
+        }
+    }
+
+    // MARK: For ops
+
+    /// Records an op's result. `backward(graph, outputID)` runs during
+    /// `backward(from:)` when the output has a gradient; it is dropped when no
+    /// input needs one.
+    func record(_ value: Tensor<T>, inputs: [Variable], backward: @escaping (Graph<T>, Int) -> Void) -> Variable {
+        let needs = inputs.contains { needsGradient[$0.id] }
+        return append(value, needsGradient: needs, keepsGradient: false, backward: needs ? backward : nil)
+    }
+
+    func needsGradient(_ variable: Variable) -> Bool { needsGradient[variable.id] }
+
+    func gradient(ofOutput id: Int) -> Tensor<T> { gradients[id]! }
+
+    /// Adds a contribution to `variable`'s gradient. `write` must overwrite
+    /// the buffer it is given; when the variable already has a gradient (it
+    /// feeds several ops), the contribution goes through a temporary.
+    func addGradient(to variable: Variable, _ write: (UnsafeMutablePointer<T>) -> Void) {
+        guard needsGradient[variable.id] else { return }
+        var contribution = Tensor<T>(zeros: values[variable.id].shape)
+        contribution.scalars.withUnsafeMutableBufferPointer { write($0.baseAddress!) }
+        if var existing = gradients[variable.id] {
+            gradients[variable.id] = nil
+            existing.scalars.withUnsafeMutableBufferPointer { sum in
+                contribution.scalars.withUnsafeBufferPointer { add in
+                    for i in sum.indices { sum[i] += add[i] }
+                }
+            }
+            gradients[variable.id] = existing
+        } else {
+            gradients[variable.id] = contribution
+        }
+    }
+
+    /// Lets `accumulate` add (`+=`) into `variable`'s gradient in place
+    /// (zeros first if it has none): for kernels that accumulate, like the
+    /// weight gradients.
+    func accumulateGradient(into variable: Variable, _ accumulate: (UnsafeMutablePointer<T>) -> Void) {
+        guard needsGradient[variable.id] else { return }
+        var gradient = gradients[variable.id] ?? Tensor(zeros: values[variable.id].shape)
+        gradients[variable.id] = nil  // keep the buffer uniquely referenced: no copy on write
+        gradient.scalars.withUnsafeMutableBufferPointer { accumulate($0.baseAddress!) }
+        gradients[variable.id] = gradient
+    }
+
+    func appendPerExampleRecord(_ record: PerExampleRecord<T>) {
+        perExampleRecords.append(record)
+    }
+
+    /// The path of a parameter leaf (nil for anything else).
+    func path(of variable: Variable) -> String? { parameterPaths[variable.id] }
+
+    private func append(
+        _ value: Tensor<T>, needsGradient needs: Bool, keepsGradient keeps: Bool,
+        backward: ((Graph<T>, Int) -> Void)?
+    ) -> Variable {
+        values.append(value)
+        gradients.append(nil)
+        needsGradient.append(needs)
+        keepsGradient.append(keeps)
+        backwardSteps.append(backward)
+        return Variable(id: values.count - 1)
+    }
+}

@@ -1,0 +1,63 @@
+/// What an op with parameters keeps for per-example statistics: its input
+/// and the gradient of the graph's loss with respect to its output. From
+/// these two, each example's own weight gradient follows (conv: dYₙ·im2col(Xₙ)ᵀ;
+/// linear: dyₙ⊗xₙ; batch norm: Σ dy·x̂ and Σ dy), and so do the K-FAC factors
+/// (input patches and output gradients).
+///
+/// The gradients are those of the graph's loss: for a loss that is a mean
+/// over N examples, example n's gradient of its own loss term is N times
+/// what `forEachExample` hands out (`scale` corrects for it).
+public struct PerExampleRecord<T: TensorScalar>: Sendable {
+    public enum Layer: Sendable {
+        case conv2d(Conv2dShape)
+        case linear(batch: Int, inputs: Int, outputs: Int)
+        case batchNorm(BatchNormStatistics<T>, batch: Int, channels: Int, spatial: Int)
+    }
+
+    public let layer: Layer
+    /// Path of the conv/linear weight or the batch norm's gamma.
+    public let weightPath: String
+    /// Path of the bias or the batch norm's beta (nil: the layer has none).
+    public let biasPath: String?
+    public let input: Tensor<T>
+    public let gradOutput: Tensor<T>
+
+    public var batch: Int {
+        switch layer {
+        case .conv2d(let shape): return shape.batch
+        case .linear(let batch, _, _), .batchNorm(_, let batch, _, _): return batch
+        }
+    }
+
+    /// Calls `body(n, weightGradient, biasGradient)` for every example, each
+    /// multiplied by `scale`. The buffers are reused between calls.
+    public func forEachExample(
+        scale: T = 1, _ body: (Int, UnsafeBufferPointer<T>, UnsafeBufferPointer<T>?) -> Void
+    ) {
+        var scaledWeight: [T] = [], scaledBias: [T] = []
+        func scaled(_ n: Int, _ weight: UnsafeBufferPointer<T>, _ bias: UnsafeBufferPointer<T>?) {
+            guard scale != 1 else { return body(n, weight, bias) }
+            scaledWeight = weight.map { $0 * scale }
+            scaledBias = bias.map { $0.map { $0 * scale } } ?? []
+            scaledWeight.withUnsafeBufferPointer { w in
+                scaledBias.withUnsafeBufferPointer { b in body(n, w, bias == nil ? nil : b) }
+            }
+        }
+        input.withPointer { x in
+            gradOutput.withPointer { dy in
+                switch layer {
+                case .conv2d(let shape):
+                    conv2dPerExampleGradients(input: x, gradOutput: dy, hasBias: biasPath != nil, shape: shape, scaled)
+                case .linear(let batch, let inputs, let outputs):
+                    linearPerExampleGradients(input: x, gradOutput: dy, hasBias: biasPath != nil,
+                                              batch: batch, inputs: inputs, outputs: outputs, scaled)
+                case .batchNorm(let statistics, let batch, let channels, let spatial):
+                    batchNormPerExampleGradients(input: x, statistics: statistics, gradOutput: dy,
+                                                 batch: batch, channels: channels, spatial: spatial) { n, g, b in
+                        scaled(n, g, b)
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,150 @@
+// Batch normalisation over (N, C, S): S = H·W for BatchNorm2d, 1 for
+// BatchNorm1d. Statistics are per channel over N·S values.
+// Conventions follow PyTorch (weights move between the two unchanged):
+// normalise with the biased batch variance, update running_var with the
+// unbiased one, running = (1 - momentum)·running + momentum·batch.
+
+/// Per-channel statistics used to normalise: mean and 1/sqrt(var + eps).
+public struct BatchNormStatistics<T: TensorScalar>: Sendable {
+    public var mean: [T]
+    public var inverseStd: [T]
+    /// The biased batch variance (train mode), for the running average.
+    public var variance: [T]
+}
+
+/// Batch statistics of x (train mode).
+@_specialize(where T == Float)
+public func batchNormStatistics<T: TensorScalar>(
+    input: UnsafePointer<T>, batch: Int, channels: Int, spatial: Int, epsilon: T
+) -> BatchNormStatistics<T> {
+    var mean = [T](repeating: 0, count: channels)
+    var variance = [T](repeating: 0, count: channels)
+    let count = T(batch * spatial)
+    mean.withUnsafeMutableBufferPointer { meanBuffer in
+        variance.withUnsafeMutableBufferPointer { varianceBuffer in
+            let meanOut = meanBuffer.baseAddress!, varOut = varianceBuffer.baseAddress!
+            parallelChunks(channels) { _, range in
+                for c in range {
+                    var sum: T = 0
+                    for n in 0..<batch {
+                        let row = input + (n * channels + c) * spatial
+                        for i in 0..<spatial { sum += row[i] }
+                    }
+                    let mu = sum / count
+                    // Two passes: the centred sum of squares does not cancel.
+                    var squares: T = 0
+                    for n in 0..<batch {
+                        let row = input + (n * channels + c) * spatial
+                        for i in 0..<spatial { let d = row[i] - mu; squares += d * d }
+                    }
+                    meanOut[c] = mu
+                    varOut[c] = squares / count
+                }
+            }
+        }
+    }
+    return BatchNormStatistics(mean: mean, inverseStd: variance.map { 1 / T.sqrt($0 + epsilon) }, variance: variance)
+}
+
+/// Eval-mode statistics from the running averages.
+public func batchNormStatistics<T: TensorScalar>(
+    runningMean: [T], runningVariance: [T], epsilon: T
+) -> BatchNormStatistics<T> {
+    BatchNormStatistics(mean: runningMean, inverseStd: runningVariance.map { 1 / T.sqrt($0 + epsilon) },
+                        variance: runningVariance)
+}
+
+/// output = gamma · (input − mean) · inverseStd + beta.
+@_specialize(where T == Float)
+public func batchNormForward<T: TensorScalar>(
+    input: UnsafePointer<T>, gamma: UnsafePointer<T>, beta: UnsafePointer<T>,
+    statistics: BatchNormStatistics<T>, output: UnsafeMutablePointer<T>,
+    batch: Int, channels: Int, spatial: Int
+) {
+    statistics.mean.withUnsafeBufferPointer { mean in
+        statistics.inverseStd.withUnsafeBufferPointer { inverseStd in
+            parallelChunks(batch) { _, images in
+                for n in images {
+                    for c in 0..<channels {
+                        let scale = gamma[c] * inverseStd[c]
+                        let shift = beta[c] - mean[c] * scale
+                        let offset = (n * channels + c) * spatial
+                        let x = input + offset, y = output + offset
+                        for i in 0..<spatial { y[i] = x[i] * scale + shift }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Accumulates gradGamma += Σ gradOutput·x̂ and gradBeta += Σ gradOutput, and
+/// writes gradInput. In train mode the statistics depend on the batch, so
+/// gradInput = gamma·inverseStd/M · (M·dy − Σdy − x̂·Σ(dy·x̂)), M = N·S;
+/// in eval mode they are constants and gradInput = gamma·inverseStd·dy.
+@_specialize(where T == Float)
+public func batchNormBackward<T: TensorScalar>(
+    input: UnsafePointer<T>, gamma: UnsafePointer<T>, statistics: BatchNormStatistics<T>,
+    gradOutput: UnsafePointer<T>, gradInput: UnsafeMutablePointer<T>?,
+    gradGamma: UnsafeMutablePointer<T>, gradBeta: UnsafeMutablePointer<T>,
+    batch: Int, channels: Int, spatial: Int, training: Bool
+) {
+    let count = T(batch * spatial)
+    statistics.mean.withUnsafeBufferPointer { mean in
+        statistics.inverseStd.withUnsafeBufferPointer { inverseStd in
+            parallelChunks(channels) { _, range in
+                for c in range {
+                    let mu = mean[c], invStd = inverseStd[c]
+                    var sumDy: T = 0, sumDyXhat: T = 0
+                    for n in 0..<batch {
+                        let offset = (n * channels + c) * spatial
+                        let x = input + offset, dy = gradOutput + offset
+                        for i in 0..<spatial {
+                            sumDy += dy[i]
+                            sumDyXhat += dy[i] * (x[i] - mu) * invStd
+                        }
+                    }
+                    gradGamma[c] += sumDyXhat
+                    gradBeta[c] += sumDy
+                    guard let gradInput else { continue }
+                    let scale = gamma[c] * invStd
+                    let meanDy = training ? sumDy / count : 0
+                    let meanDyXhat = training ? sumDyXhat / count : 0
+                    for n in 0..<batch {
+                        let offset = (n * channels + c) * spatial
+                        let x = input + offset, dy = gradOutput + offset, dx = gradInput + offset
+                        for i in 0..<spatial {
+                            let xhat = (x[i] - mu) * invStd
+                            dx[i] = scale * (dy[i] - meanDy - xhat * meanDyXhat)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Hands each example's gamma and beta gradients (C each) to `body`:
+/// Σ_s dy·x̂ and Σ_s dy over that example's pixels.
+public func batchNormPerExampleGradients<T: TensorScalar>(
+    input: UnsafePointer<T>, statistics: BatchNormStatistics<T>, gradOutput: UnsafePointer<T>,
+    batch: Int, channels: Int, spatial: Int,
+    _ body: (Int, UnsafeBufferPointer<T>, UnsafeBufferPointer<T>) -> Void
+) {
+    var gammaGrad = [T](repeating: 0, count: channels)
+    var betaGrad = [T](repeating: 0, count: channels)
+    for n in 0..<batch {
+        for c in 0..<channels {
+            let offset = (n * channels + c) * spatial
+            var sumDy: T = 0, sumDyXhat: T = 0
+            for i in 0..<spatial {
+                let dy = gradOutput[offset + i]
+                sumDy += dy
+                sumDyXhat += dy * (input[offset + i] - statistics.mean[c]) * statistics.inverseStd[c]
+            }
+            gammaGrad[c] = sumDyXhat
+            betaGrad[c] = sumDy
+        }
+        gammaGrad.withUnsafeBufferPointer { g in betaGrad.withUnsafeBufferPointer { b in body(n, g, b) } }
+    }
+}

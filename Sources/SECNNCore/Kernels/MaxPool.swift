@@ -1,0 +1,51 @@
+// 2×2 max-pool, stride 2, over (N·C) planes of H×W; the output is
+// (H/2)×(W/2), rounded down as PyTorch does. The forward records which of
+// the four inputs won (0...3) so the backward routes the gradient there.
+
+@_specialize(where T == Float)
+public func maxPool2x2Forward<T: TensorScalar>(
+    input: UnsafePointer<T>, output: UnsafeMutablePointer<T>, argmax: UnsafeMutablePointer<UInt8>,
+    planes: Int, height: Int, width: Int
+) {
+    let (oh, ow) = (height / 2, width / 2)
+    parallelChunks(planes) { _, range in
+        for plane in range {
+            let x = input + plane * height * width
+            let y = output + plane * oh * ow, arg = argmax + plane * oh * ow
+            for oy in 0..<oh {
+                let top = x + 2 * oy * width, bottom = top + width
+                for ox in 0..<ow {
+                    // Ties go to the first, as PyTorch's CPU kernel does.
+                    var best = top[2 * ox], which: UInt8 = 0
+                    if top[2 * ox + 1] > best { best = top[2 * ox + 1]; which = 1 }
+                    if bottom[2 * ox] > best { best = bottom[2 * ox]; which = 2 }
+                    if bottom[2 * ox + 1] > best { best = bottom[2 * ox + 1]; which = 3 }
+                    y[oy * ow + ox] = best
+                    arg[oy * ow + ox] = which
+                }
+            }
+        }
+    }
+}
+
+/// Writes gradInput: each output gradient goes to the input that won, zeros elsewhere.
+@_specialize(where T == Float)
+public func maxPool2x2Backward<T: TensorScalar>(
+    gradOutput: UnsafePointer<T>, argmax: UnsafePointer<UInt8>, gradInput: UnsafeMutablePointer<T>,
+    planes: Int, height: Int, width: Int
+) {
+    let (oh, ow) = (height / 2, width / 2)
+    parallelChunks(planes) { _, range in
+        for plane in range {
+            let dx = gradInput + plane * height * width
+            dx.update(repeating: 0, count: height * width)
+            let dy = gradOutput + plane * oh * ow, arg = argmax + plane * oh * ow
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    let which = Int(arg[oy * ow + ox])
+                    dx[(2 * oy + which / 2) * width + 2 * ox + which % 2] = dy[oy * ow + ox]
+                }
+            }
+        }
+    }
+}

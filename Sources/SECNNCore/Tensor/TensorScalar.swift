@@ -1,0 +1,57 @@
+import COpenBLAS
+import Foundation
+
+/// The element types secnn computes in: `Float` for training and inference,
+/// `Double` for gradient checks against finite differences. Every kernel is
+/// generic over it and pre-specialised for `Float` (`@_specialize`), so
+/// generic callers in other modules still run the specialised loops.
+public protocol TensorScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable
+where Self.RawSignificand: FixedWidthInteger {
+    /// Row-major `C = alpha * op(A) * op(B) + beta * C` through BLAS
+    /// (`op(A)` is m×k, `op(B)` is k×n, `C` is m×n).
+    static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    static func exp(_ x: Self) -> Self
+    static func log(_ x: Self) -> Self
+    static func sqrt(_ x: Self) -> Self
+}
+
+@inline(__always)
+private func cblasTranspose(_ flag: Bool) -> CBLAS_TRANSPOSE {
+    flag ? CblasTrans : CblasNoTrans
+}
+
+extension Float: TensorScalar {
+    public static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(
+            CblasRowMajor, cblasTranspose(transposeA), cblasTranspose(transposeB),
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+    @inline(__always) public static func exp(_ x: Float) -> Float { Foundation.expf(x) }
+    @inline(__always) public static func log(_ x: Float) -> Float { Foundation.logf(x) }
+    @inline(__always) public static func sqrt(_ x: Float) -> Float { x.squareRoot() }
+}
+
+extension Double: TensorScalar {
+    public static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        cblas_dgemm(
+            CblasRowMajor, cblasTranspose(transposeA), cblasTranspose(transposeB),
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+    @inline(__always) public static func exp(_ x: Double) -> Double { Foundation.exp(x) }
+    @inline(__always) public static func log(_ x: Double) -> Double { Foundation.log(x) }
+    @inline(__always) public static func sqrt(_ x: Double) -> Double { x.squareRoot() }
+}

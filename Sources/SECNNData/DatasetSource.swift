@@ -1,0 +1,71 @@
+// Which dataset to load, as chosen on the command line with `--data`.
+
+/// Where a dataset comes from: the embedded digits, or a directory of CIFAR-10 or
+/// Fashion-MNIST files.
+public enum DatasetSource: Sendable, Equatable, CustomStringConvertible {
+    /// The 8×8 digits embedded in the module (1797 samples; see `DatasetSource.load()`).
+    case digits
+    /// CIFAR-10 binary batches (`data_batch_1..5.bin`, `test_batch.bin`) in `directory`.
+    case cifar10(directory: String)
+    /// Fashion-MNIST gzip IDX files (`train-*`, `t10k-*`) in `directory`.
+    case fashionMNIST(directory: String)
+
+    /// Where Debian's `dataset-fashion-mnist` package installs the files.
+    public static let defaultFashionMNISTDirectory = "/usr/share/datasets/fashion-mnist"
+
+    /// Parses a `--data` value: "digits", "cifar10:DIR", "fashion-mnist" (default DIR /usr/share/datasets/fashion-mnist), "fashion-mnist:DIR". Unknown names throw a DatasetError listing the accepted forms.
+    public init(argument: String) throws {
+        let accepted = "accepted forms: digits, cifar10:DIR, fashion-mnist, fashion-mnist:DIR"
+        let parts = argument.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        let name = String(parts[0])
+        let directory = parts.count > 1 ? String(parts[1]) : nil
+        switch (name, directory) {
+        case ("digits", nil):
+            self = .digits
+        case ("digits", _?):
+            throw DatasetError(file: "--data", message: "\"digits\" is embedded and takes no directory; \(accepted)")
+        case ("cifar10", let directory?) where !directory.isEmpty:
+            self = .cifar10(directory: directory)
+        case ("cifar10", _):
+            throw DatasetError(file: "--data", message: "\"cifar10\" needs a directory, as cifar10:DIR; \(accepted)")
+        case ("fashion-mnist", nil):
+            self = .fashionMNIST(directory: Self.defaultFashionMNISTDirectory)
+        case ("fashion-mnist", let directory?) where !directory.isEmpty:
+            self = .fashionMNIST(directory: directory)
+        case ("fashion-mnist", _):
+            throw DatasetError(file: "--data", message: "\"fashion-mnist:\" has an empty directory; \(accepted)")
+        default:
+            throw DatasetError(file: "--data", message: "unknown dataset \"\(argument)\"; \(accepted)")
+        }
+    }
+
+    /// The `--data` form of this source; `DatasetSource(argument: description)` gives it back.
+    public var description: String {
+        switch self {
+        case .digits: return "digits"
+        case .cifar10(let directory): return "cifar10:\(directory)"
+        case .fashionMNIST(let directory): return "fashion-mnist:\(directory)"
+        }
+    }
+
+    /// Loads the training and test sets.
+    ///
+    /// - digits: the embedded 1797 samples (1×8×8, pixels / 16, no flips), split
+    ///   80/20 by a fixed, stratified rule: within each class, in file order, every
+    ///   5th sample (position `j` with `j % 5 == 4`) goes to test, the rest to train
+    ///   (1442 train, 355 test).
+    /// - cifar10: `data_batch_1..5.bin` → train (50,000), `test_batch.bin` → test
+    ///   (10,000); 3×32×32, pixels / 255, flips allowed.
+    /// - fashionMNIST: `train-*` → train (60,000), `t10k-*` → test (10,000);
+    ///   1×28×28, pixels / 255, flips allowed.
+    ///
+    /// - Throws: `DatasetError`, one line naming the file and the byte offset or
+    ///   line and column of the first problem found.
+    public func load() throws -> DatasetPair {
+        switch self {
+        case .digits: return try Dataset.loadDigits()
+        case .cifar10(let directory): return try Dataset.loadCIFAR10(directory: directory)
+        case .fashionMNIST(let directory): return try Dataset.loadFashionMNIST(directory: directory)
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import SECNNCore
+
+/// Images prepared for the network: normalised, NCHW, with their labels.
+public struct LabeledImages: Sendable {
+    public var images: [Float]
+    public var labels: [Int32]
+    public var channels: Int, height: Int, width: Int
+
+    public var count: Int { labels.count }
+    public var imageSize: Int { channels * height * width }
+
+    /// The images at `indices` as one batch tensor, optionally flipping some
+    /// horizontally (`flips[i]` for the i-th index).
+    public func batch(_ indices: ArraySlice<Int>, flips: [Bool]? = nil) -> (Tensor<Float>, [Int32]) {
+        let size = imageSize
+        let tensor = Tensor<Float>(shape: [indices.count, channels, height, width]) { out in
+            images.withUnsafeBufferPointer { source in
+                for (slot, index) in indices.enumerated() {
+                    let src = source.baseAddress! + index * size, dst = out + slot * size
+                    if flips?[slot] == true {
+                        for row in 0..<(channels * height) {
+                            for x in 0..<width { dst[row * width + x] = src[row * width + width - 1 - x] }
+                        }
+                    } else {
+                        dst.update(from: src, count: size)
+                    }
+                }
+            }
+        }
+        return (tensor, indices.map { labels[$0] })
+    }
+}
+
+/// Loss and accuracy of a network, in eval mode.
+public struct EvaluationResult: Sendable, Equatable {
+    public var loss: Double
+    public var accuracy: Double
+    public var count: Int
+}
+
+extension SECNNNetwork where T == Float {
+    /// Mean cross-entropy and accuracy over `data`, in eval mode (batch norm
+    /// on running statistics, no dropout), `batchSize` images at a time.
+    public func evaluate(_ data: LabeledImages, batchSize: Int = 512) -> EvaluationResult {
+        var network = self
+        var totalLoss = 0.0, correct = 0
+        let order = Array(0..<data.count)
+        for start in stride(from: 0, to: data.count, by: batchSize) {
+            let indices = order[start..<min(start + batchSize, data.count)]
+            let (images, labels) = data.batch(indices)
+            let graph = Graph<Float>(training: false)
+            let logits = network.forward(graph, images: images).logits
+            totalLoss += Double(graph.value(graph.crossEntropy(logits, labels: labels)).scalars[0]) * Double(indices.count)
+            correct += countCorrect(graph.value(logits), labels)
+        }
+        return EvaluationResult(loss: totalLoss / Double(max(1, data.count)),
+                                accuracy: Double(correct) / Double(max(1, data.count)), count: data.count)
+    }
+}
+
+/// How many rows of `logits` (N, K) have their largest value at the label.
+func countCorrect(_ logits: Tensor<Float>, _ labels: [Int32]) -> Int {
+    let classes = logits.shape[1]
+    var correct = 0
+    for (n, label) in labels.enumerated() {
+        let row = logits.scalars[(n * classes)..<((n + 1) * classes)]
+        if row.indices.max(by: { row[$0] < row[$1] })! - n * classes == Int(label) { correct += 1 }
+    }
+    return correct
+}

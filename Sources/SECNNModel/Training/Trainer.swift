@@ -1,0 +1,139 @@
+import Foundation
+import SECNNCore
+
+/// Receives a run's progress; the CLI prints it, tests may record it.
+public protocol TrainingObserver: AnyObject {
+    /// After each optimisation step of an epoch.
+    func trainingStep(epoch: Int, step: Int, steps: Int, imagesPerSecond: Double)
+    /// After each epoch's validation.
+    func epochFinished(_ metrics: EpochMetrics, totalEpochs: Int, elapsed: Double, isBest: Bool)
+}
+
+/// What a finished run reports.
+public struct TrainingSummary: Sendable {
+    public var parameters: Int
+    public var epochs: Int
+    public var bestEpoch: Int
+    public var bestValidationAccuracy: Double
+    /// Test figures of the best checkpoint (chosen on validation accuracy).
+    public var test: EvaluationResult
+    public var bestCheckpoint: String
+    public var lastCheckpoint: String
+    public var seconds: Double
+}
+
+/// Trains a SECNN network with the paper's recipe and keeps two checkpoints
+/// in `directory`: `best.safetensors` (best validation accuracy so far) and
+/// `last.safetensors` (end of the latest epoch).
+public final class Trainer {
+    public private(set) var network: SECNNNetwork<Float>
+    public private(set) var optimizer: Adam<Float>
+    public private(set) var state: TrainingState
+    public let configuration: TrainingConfiguration
+    public let data: TrainingData
+    public let directory: String
+
+    public var bestCheckpointPath: String { (directory as NSString).appendingPathComponent("best.safetensors") }
+    public var lastCheckpointPath: String { (directory as NSString).appendingPathComponent("last.safetensors") }
+
+    /// Fails before any training if the configuration is invalid or the
+    /// output directory cannot be created or written.
+    public init(data: TrainingData, spec: ArchitectureSpec, configuration: TrainingConfiguration, directory: String) throws {
+        try configuration.validate()
+        try Self.prepareDirectory(directory)
+        var generator = SeededGenerator(seed: configuration.seed).derived(1)
+        network = SECNNNetwork(spec: spec, generator: &generator)
+        optimizer = Adam(learningRate: configuration.learningRate)
+        state = TrainingState(learningRate: configuration.learningRate, seed: configuration.seed)
+        self.configuration = configuration
+        self.data = data
+        self.directory = directory
+    }
+
+    /// Runs the remaining epochs, then evaluates the best checkpoint on the test set.
+    public func run(observer: TrainingObserver? = nil) throws -> TrainingSummary {
+        let start = Date()
+        while state.epoch < configuration.epochs {
+            let metrics = trainEpoch(observer: observer)
+            state.history.append(metrics)
+            let isBest = state.observe(validationAccuracy: metrics.validationAccuracy, patience: configuration.patience)
+            if isBest { try checkpoint().write(toPath: bestCheckpointPath) }
+            try checkpoint().write(toPath: lastCheckpointPath)
+            observer?.epochFinished(metrics, totalEpochs: configuration.epochs, elapsed: Date().timeIntervalSince(start),
+                                    isBest: isBest)
+        }
+        let best = try Checkpoint(contentsOf: bestCheckpointPath)
+        return TrainingSummary(
+            parameters: network.parameterCount, epochs: state.epoch, bestEpoch: state.bestEpoch,
+            bestValidationAccuracy: state.bestValidationAccuracy, test: best.network.evaluate(data.test),
+            bestCheckpoint: bestCheckpointPath, lastCheckpoint: lastCheckpointPath,
+            seconds: Date().timeIntervalSince(start))
+    }
+
+    /// The current weights, optimizer and training state.
+    public func checkpoint() -> Checkpoint {
+        Checkpoint(network: network, normalization: data.normalization, dataset: data.name,
+                   configuration: configuration, training: state, optimizer: optimizer)
+    }
+
+    /// One pass over the training data in a seeded random order, then validation.
+    private func trainEpoch(observer: TrainingObserver?) -> EpochMetrics {
+        let epochStart = Date()
+        var order = Array(0..<data.train.count)
+        order.shuffle(using: &state.shuffleGenerator)
+        // A last batch of one cannot be batch-normalised; it waits for the next epoch's order.
+        let usable = data.train.count % configuration.batchSize == 1 ? data.train.count - 1 : data.train.count
+        let steps = (usable + configuration.batchSize - 1) / configuration.batchSize
+        var lossSum = 0.0, correct = 0, seen = 0
+        optimizer.learningRate = state.learningRate
+        for step in 0..<steps {
+            let indices = order[(step * configuration.batchSize)..<min((step + 1) * configuration.batchSize, usable)]
+            let flips = configuration.flips && data.flipAugmentation
+                ? indices.map { _ in state.augmentGenerator.nextUnit() < 0.5 } : nil
+            let (images, labels) = data.train.batch(indices, flips: flips)
+            let (loss, batchCorrect) = trainStep(images, labels)
+            lossSum += loss * Double(indices.count)
+            correct += batchCorrect
+            seen += indices.count
+            observer?.trainingStep(epoch: state.epoch + 1, step: step + 1, steps: steps,
+                                   imagesPerSecond: Double(seen) / Date().timeIntervalSince(epochStart))
+        }
+        let trainSeconds = Date().timeIntervalSince(epochStart)
+        let validation = network.evaluate(data.validation)
+        state.epoch += 1
+        return EpochMetrics(
+            epoch: state.epoch, trainLoss: lossSum / Double(max(1, seen)),
+            trainAccuracy: Double(correct) / Double(max(1, seen)), validationLoss: validation.loss,
+            validationAccuracy: validation.accuracy, learningRate: state.learningRate,
+            parameters: network.parameterCount, seconds: Date().timeIntervalSince(epochStart),
+            imagesPerSecond: Double(seen) / trainSeconds)
+    }
+
+    /// Forward, cross-entropy + L1, backward, Adam. Returns the batch's mean
+    /// cross-entropy and how many predictions were right.
+    private func trainStep(_ images: Tensor<Float>, _ labels: [Int32]) -> (Double, Int) {
+        let graph = Graph<Float>(training: true, generator: state.dropoutGenerator)
+        let (logits, parameters) = network.forward(graph, images: images)
+        let crossEntropy = graph.crossEntropy(logits, labels: labels)
+        let paths = network.parameterPaths
+        let penalty = graph.l1Penalty(paths.map { parameters[$0]! }, strength: Float(configuration.l1))
+        graph.backward(from: graph.add(crossEntropy, penalty))
+        state.dropoutGenerator = graph.generator
+        let gradients = graph.parameterGradients()
+        for path in paths {
+            network.update(path) { optimizer.step(path, parameter: &$0, gradient: gradients[path]!.scalars) }
+        }
+        return (Double(graph.value(crossEntropy).scalars[0]), countCorrect(graph.value(logits), labels))
+    }
+
+    private static func prepareDirectory(_ directory: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ModelError.invalidConfiguration("output directory \(directory) cannot be created: \(error.localizedDescription)")
+        }
+        guard FileManager.default.isWritableFile(atPath: directory) else {
+            throw ModelError.invalidConfiguration("output directory \(directory) is not writable")
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import SECNNCore
+
+/// The figures of one finished epoch.
+public struct EpochMetrics: Codable, Equatable, Sendable {
+    public var epoch: Int
+    public var trainLoss: Double
+    public var trainAccuracy: Double
+    public var validationLoss: Double
+    public var validationAccuracy: Double
+    public var learningRate: Double
+    public var parameters: Int
+    public var seconds: Double
+    public var imagesPerSecond: Double
+}
+
+/// Everything besides the weights and the optimizer that a run needs to
+/// continue exactly where it stopped.
+public struct TrainingState: Codable, Equatable, Sendable {
+    /// Epochs completed.
+    public var epoch: Int = 0
+    public var learningRate: Double
+    public var bestValidationAccuracy: Double = -1
+    public var bestEpoch: Int = 0
+    public var epochsWithoutImprovement: Int = 0
+    /// Streams for the data order, the flips and the dropout masks.
+    public var shuffleGenerator: SeededGenerator
+    public var augmentGenerator: SeededGenerator
+    public var dropoutGenerator: SeededGenerator
+    public var history: [EpochMetrics] = []
+
+    public init(learningRate: Double, seed: UInt64) {
+        self.learningRate = learningRate
+        let root = SeededGenerator(seed: seed)
+        shuffleGenerator = root.derived(3)
+        augmentGenerator = root.derived(4)
+        dropoutGenerator = root.derived(5)
+    }
+
+    /// Records a validation result; halves the rate after `patience` epochs
+    /// without a new best. Returns whether this epoch is the new best.
+    public mutating func observe(validationAccuracy: Double, patience: Int) -> Bool {
+        if validationAccuracy > bestValidationAccuracy {
+            bestValidationAccuracy = validationAccuracy
+            bestEpoch = epoch
+            epochsWithoutImprovement = 0
+            return true
+        }
+        epochsWithoutImprovement += 1
+        if epochsWithoutImprovement >= patience {
+            learningRate /= 2
+            epochsWithoutImprovement = 0
+        }
+        return false
+    }
+}

@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import SECNNCore
+import SECNNModel
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time training and inference steps, side by side with ../shared/bench/torch_peer.py.",
+        discussion: """
+            Uses the peer's output keys (train_images_per_s, eval_images_per_s, \
+            peak_rss_mib, …): run both in one sitting with the same --arch/--spec, \
+            --batch, --steps and --threads and compare medians. With --gemm N it \
+            times one NxN float32 GEMM through the same BLAS instead (the machine's limit).
+            """)
+
+    @Option(help: ArgumentHelp("Blocks as CHANNELSxLAYERS (32x32x3 input, 10 classes, as the peer).", valueName: "SPEC"))
+    var arch = "16x1,16x1,16x1"
+
+    @Option(help: "Images per step.")
+    var batch = 512
+
+    @Option(help: "Timed steps (the figure is their median).")
+    var steps = 20
+
+    @Option(help: "Untimed steps first.")
+    var warmup = 3
+
+    @Option(help: "Seed for the weights and the random images.")
+    var seed: UInt64 = 0
+
+    @Option(help: ArgumentHelp("Only time an NxN by NxN float32 GEMM (BLAS with --threads threads).", valueName: "N"))
+    var gemm: Int?
+
+    @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        for (name, value) in [("--batch", batch), ("--steps", steps)] where value < 1 {
+            throw ValidationError("\(name) must be at least 1, not \(value)")
+        }
+        guard warmup >= 0 else { throw ValidationError("--warmup must be at least 0, not \(warmup)") }
+        if let gemm, gemm < 1 { throw ValidationError("--gemm must be at least 1, not \(gemm)") }
+    }
+
+    func run() throws {
+        compute.apply()
+        var output = KeyValueOutput()
+        if let gemm { timeGEMM(gemm, &output) } else { try timeNetwork(&output) }
+        output.add("peak_rss_mib", peakResidentMiB())
+        output.print()
+        print(output.json())
+    }
+
+    private func timeNetwork(_ output: inout KeyValueOutput) throws {
+        let spec = try reportingErrors { try ArchitectureSpec(parsing: arch) }
+        var generator = SeededGenerator(seed: seed)
+        var network = SECNNNetwork<Float>(spec: spec, generator: &generator)
+        let images = Tensor<Float>(shape: [batch, 3, 32, 32], scalars: (0..<(batch * 3072)).map { _ in Float(generator.nextNormal()) })
+        let labels = (0..<batch).map { _ in Int32(generator.next() % 10) }
+        var adam = Adam<Float>(learningRate: 2e-3)
+        let paths = network.parameterPaths
+
+        output.add("spec", spec.description)
+        output.add("params", spec.parameterCount)
+        output.add("batch", batch)
+        output.add("threads", compute.threads)
+        output.add("steps", steps)
+        output.add("warmup", warmup)
+
+        // The same work as the peer's train step: forward, cross-entropy, backward, Adam.
+        let train = timed {
+            let graph = Graph<Float>(training: true, generator: generator)
+            let logits = network.forward(graph, images: images)
+            graph.backward(from: graph.crossEntropy(logits.logits, labels: labels))
+            let gradients = graph.parameterGradients()
+            for path in paths { network.update(path) { adam.step(path, parameter: &$0, gradient: gradients[path]!.scalars) } }
+        }
+        summarise("train_step", train, &output)
+        let eval = timed {
+            let graph = Graph<Float>(training: false)
+            _ = network.forward(graph, images: images)
+        }
+        summarise("eval_step", eval, &output)
+        output.add("train_images_per_s", Double(batch) / median(train))
+        output.add("eval_images_per_s", Double(batch) / median(eval))
+    }
+
+    private func timeGEMM(_ n: Int, _ output: inout KeyValueOutput) {
+        ComputeThreads.setBLASThreads(compute.threads)
+        var generator = SeededGenerator(seed: seed)
+        let a = (0..<(n * n)).map { _ in Float(generator.nextNormal()) }
+        let b = (0..<(n * n)).map { _ in Float(generator.nextNormal()) }
+        var c = [Float](repeating: 0, count: n * n)
+        let times = timed {
+            Float.gemm(transposeA: false, transposeB: false, m: n, n: n, k: n, alpha: 1, a: a, lda: n, b: b, ldb: n,
+                       beta: 0, c: &c, ldc: n)
+        }
+        output.add("gemm_n", n)
+        output.add("threads", compute.threads)
+        summarise("gemm", times, &output, images: false)
+        output.add("gemm_gflops", 2 * pow(Double(n), 3) / median(times) / 1e9)
+    }
+
+    private func timed(_ action: () -> Void) -> [Double] {
+        for _ in 0..<warmup { action() }
+        return (0..<steps).map { _ in
+            let start = DispatchTime.now().uptimeNanoseconds
+            action()
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+    }
+
+    private func summarise(_ name: String, _ times: [Double], _ output: inout KeyValueOutput, images: Bool = true) {
+        output.add("\(name)_s", median(times))
+        output.add("\(name)_s_min", times.min()!)
+        output.add("\(name)_s_max", times.max()!)
+        if images { output.add("\(name)_images_per_s", Double(batch) / median(times)) }
+    }
+
+    private func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import SECNNCore
+import SECNNData
+
+/// Options every compute command shares.
+struct ComputeOptions: ParsableArguments {
+    @Option(help: "Threads for the kernels (the batch is split across them).")
+    var threads: Int = 2
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, not \(threads)") }
+    }
+
+    func apply() { ComputeThreads.set(threads) }
+}
+
+/// The `--data` option.
+struct DataOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Dataset: digits (embedded, the default), cifar10:DIR (official binary batches), fashion-mnist[:DIR] (IDX .gz files).",
+        valueName: "SOURCE"))
+    var data: String = "digits"
+
+    func source() throws -> DatasetSource {
+        do { return try DatasetSource(argument: data) } catch { throw ValidationError("--data: \(error)") }
+    }
+}
+
+/// A failure at run time (not a usage error): printed as `error: …`, exit 1.
+struct RuntimeError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs `body`, turning library errors into `RuntimeError`s with their message.
+func reportingErrors<R>(_ body: () throws -> R) throws -> R {
+    do { return try body() } catch let error as ValidationError {
+        throw error
+    } catch let error as RuntimeError {
+        throw error
+    } catch {
+        throw RuntimeError(String(describing: error))
+    }
+}

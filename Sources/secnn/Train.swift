@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import SECNNModel
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a SECNN network with the paper's recipe.",
+        discussion: """
+            Prints one line per epoch and ends with key=value lines (params=, \
+            test_accuracy=, checkpoint=, …). The checkpoint with the best \
+            validation accuracy is OUT/best.safetensors; OUT/last.safetensors \
+            holds the latest epoch.
+            """)
+
+    @OptionGroup var dataOptions: DataOptions
+
+    @Option(help: ArgumentHelp("Blocks as CHANNELSxLAYERS, comma-separated (the paper's start model is 16x1,16x1,16x1).",
+                               valueName: "SPEC"))
+    var arch = "16x1,16x1,16x1"
+
+    @Option(help: "Epochs to train.")
+    var epochs = 30
+
+    @Option(help: "Seed for initialisation, data order, augmentation and dropout; the same seed and thread count give the same run.")
+    var seed: UInt64 = 0
+
+    @Option(help: ArgumentHelp("Output directory for checkpoints (default: runs/train-DATE-TIME).", valueName: "DIR"))
+    var out: String?
+
+    @Option(help: "Images per optimisation step.")
+    var batchSize = 512
+
+    @Option(help: "Adam's learning rate (halved after --patience epochs without validation improvement).")
+    var lr = 2e-3
+
+    @Option(help: "Epochs without a new best validation accuracy before the learning rate halves.")
+    var patience = 15
+
+    @Option(help: "L1 penalty on all parameters.")
+    var l1 = 1e-5
+
+    @Option(help: ArgumentHelp(
+        "Validation data: a fraction of the training set held out by the seed (default 0.1), or 'test' to validate on the test set as the paper does.",
+        valueName: "FRACTION|test"))
+    var valSplit = "0.1"
+
+    @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        _ = try validationSource()
+        _ = try dataOptions.source()
+    }
+
+    private func validationSource() throws -> ValidationSource {
+        if valSplit == "test" { return .testSet }
+        guard let fraction = Double(valSplit), fraction > 0, fraction < 1 else {
+            throw ValidationError("--val-split must be a fraction between 0 and 1 or 'test', not '\(valSplit)'")
+        }
+        return .split(fraction: fraction)
+    }
+
+    func run() throws {
+        compute.apply()
+        var configuration = TrainingConfiguration()
+        configuration.epochs = epochs
+        configuration.batchSize = batchSize
+        configuration.learningRate = lr
+        configuration.patience = patience
+        configuration.l1 = l1
+        configuration.seed = seed
+        configuration.validation = try validationSource()
+        let directory = out ?? defaultRunDirectory()
+
+        let summary = try reportingErrors { () -> TrainingSummary in
+            let pair = try dataOptions.source().load()
+            let data = TrainingData(pair, validation: configuration.validation, seed: seed)
+            let spec = try data.architecture(arch)
+            let trainer = try Trainer(data: data, spec: spec, configuration: configuration, directory: directory)
+            print("training \(spec) (\(spec.parameterCount) parameters) on \(data.name): \(data.train.count) train, "
+                  + "\(data.validation.count) validation (\(configuration.validation)), \(data.test.count) test; "
+                  + "\(compute.threads) threads; checkpoints in \(directory)")
+            return try trainer.run(observer: TrainingPrinter())
+        }
+        var output = KeyValueOutput()
+        output.add("params", summary.parameters)
+        output.add("epochs", summary.epochs)
+        output.add("best_epoch", summary.bestEpoch)
+        output.add("val_accuracy", summary.bestValidationAccuracy)
+        output.add("test_accuracy", summary.test.accuracy)
+        output.add("test_loss", summary.test.loss)
+        output.add("seconds", summary.seconds)
+        output.add("checkpoint", summary.bestCheckpoint)
+        output.add("last_checkpoint", summary.lastCheckpoint)
+        output.print()
+    }
+
+    private func defaultRunDirectory() -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        return "runs/train-\(formatter.string(from: Date()))"
+    }
+}

@@ -1,0 +1,96 @@
+import SECNNCore
+import XCTest
+import _SECNNTestSupport
+
+/// Fast kernels against their definitions, and per-example gradients
+/// against a batch-of-one loop.
+final class KernelTests: XCTestCase {
+    private var generator = SeededGenerator(seed: 1)
+
+    func testConvMatchesReferenceLoops() {
+        for (kernel, bias) in [(3, true), (3, false), (1, true)] {
+            let shape = Conv2dShape(batch: 3, inChannels: 4, height: 7, width: 5, outChannels: 6, kernel: kernel)
+            let x: Tensor<Float> = randomTensor([3, 4, 7, 5], &generator)
+            let w: Tensor<Float> = randomTensor([6, 4, kernel, kernel], &generator)
+            let b: Tensor<Float> = randomTensor([6], &generator)
+            let g = Graph<Float>(training: false)
+            let y = g.conv2d(g.input(x), weight: g.input(w), bias: bias ? g.input(b) : nil)
+            let reference = conv2dForwardReference(input: x.scalars, weight: w.scalars, bias: bias ? b.scalars : nil,
+                                                   shape: shape)
+            assertClose(g.value(y).scalars, reference, tolerance: 1e-5, "conv \(kernel)x\(kernel) bias \(bias)")
+        }
+    }
+
+    func testConvResultDoesNotDependOnThreadCount() {
+        let x: Tensor<Float> = randomTensor([5, 3, 6, 6], &generator)
+        let w: Tensor<Float> = randomTensor([4, 3, 3, 3], &generator)
+        func gradient(threads: Int) -> [Float] {
+            ComputeThreads.set(threads)
+            defer { ComputeThreads.set(2) }
+            let g = Graph<Float>(training: true)
+            let weight = g.parameter(w, path: "w")
+            let y = g.conv2d(g.input(x), weight: weight, bias: nil)
+            g.backward(from: g.crossEntropy(g.reshape(y, to: [5, 4 * 36]), labels: [0, 1, 2, 3, 4]))
+            return g.gradient(weight)!.scalars
+        }
+        assertClose(gradient(threads: 1), gradient(threads: 2), tolerance: 1e-5, "1 vs 2 threads")
+    }
+
+    /// Per-example gradients from one batched backward (records × N, since
+    /// the loss is a batch mean) equal the gradients of each example alone.
+    func testPerExampleGradientsMatchBatchOfOneLoop() {
+        let batch = 4
+        let x: Tensor<Float> = randomTensor([batch, 2, 4, 4], &generator)
+        let convWeight: Tensor<Float> = randomTensor([3, 2, 3, 3], &generator, scale: 0.5)
+        let convBias: Tensor<Float> = randomTensor([3], &generator)
+        let fcWeight: Tensor<Float> = randomTensor([5, 12], &generator, scale: 0.3)
+        let fcBias: Tensor<Float> = randomTensor([5], &generator)
+        let labels: [Int32] = [0, 3, 1, 4]
+
+        func run(_ images: Tensor<Float>, _ labels: [Int32]) -> Graph<Float> {
+            let g = Graph<Float>(training: false)
+            g.collectsPerExampleRecords = true
+            var h = g.conv2d(g.input(images), weight: g.parameter(convWeight, path: "conv.weight"),
+                             bias: g.parameter(convBias, path: "conv.bias"))
+            h = g.flatten(g.maxPool2x2(g.leakyReLU(h, slope: 0.2)))
+            h = g.linear(h, weight: g.parameter(fcWeight, path: "fc.weight"), bias: g.parameter(fcBias, path: "fc.bias"))
+            g.backward(from: g.crossEntropy(h, labels: labels))
+            return g
+        }
+        let batched = run(x, labels)
+        XCTAssertEqual(batched.perExampleRecords.map(\.weightPath).sorted(), ["conv.weight", "fc.weight"])
+        for record in batched.perExampleRecords {
+            record.forEachExample(scale: Float(batch)) { n, weightGrad, biasGrad in
+                let one = Tensor(shape: [1, 2, 4, 4], scalars: Array(x.scalars[(n * 32)..<((n + 1) * 32)]))
+                let alone = run(one, [labels[n]]).parameterGradients()
+                assertClose(Array(weightGrad), alone[record.weightPath]!.scalars, tolerance: 1e-5,
+                            "\(record.weightPath) example \(n)")
+                assertClose(Array(biasGrad!), alone[record.biasPath!]!.scalars, tolerance: 1e-5,
+                            "\(record.biasPath!) example \(n)")
+            }
+        }
+    }
+
+    func testAdamMatchesItsFormula() {
+        var adam = Adam<Double>(learningRate: 0.1)
+        var p = [1.0, -2.0]
+        adam.step("p", parameter: &p, gradient: [0.5, -1.0])
+        // Step 1: m̂ = g, v̂ = g², so the update is lr·g/(|g| + ε) = lr·sign(g).
+        XCTAssertEqual(p[0], 1.0 - 0.1 * 0.5 / (0.5 + 1e-8), accuracy: 1e-12)
+        XCTAssertEqual(p[1], -2.0 + 0.1 * 1.0 / (1.0 + 1e-8), accuracy: 1e-12)
+        adam.step("p", parameter: &p, gradient: [0.5, 0.0])
+        let m = 0.9 * 0.1 * 0.5 + 0.1 * 0.5, v = 0.999 * 0.001 * 0.25 + 0.001 * 0.25
+        let expected = (1.0 - 0.1 * 0.5 / (0.5 + 1e-8)) - 0.1 / (1 - 0.81) * m / ((v / (1 - 0.998001)).squareRoot() + 1e-8)
+        XCTAssertEqual(p[0], expected, accuracy: 1e-12)
+        XCTAssertEqual(adam.slots["p"]?.step, 2)
+    }
+
+    func testSeededGeneratorIsReproducible() {
+        var a = SeededGenerator(seed: 5), b = SeededGenerator(seed: 5), c = SeededGenerator(seed: 6)
+        let first = (0..<4).map { _ in a.next() }
+        XCTAssertEqual(first, (0..<4).map { _ in b.next() })
+        XCTAssertNotEqual(first, (0..<4).map { _ in c.next() })
+        var restored = SeededGenerator(state: a.state)
+        XCTAssertEqual(restored.next(), a.next())
+    }
+}

@@ -1,0 +1,79 @@
+import SECNNCore
+import SECNNModel
+import XCTest
+import _SECNNTestSupport
+
+final class ArchitectureTests: XCTestCase {
+    func testParameterCountsOfThePaper() throws {
+        XCTAssertEqual(try ArchitectureSpec(parsing: "16x1,16x1,16x1").parameterCount, 9024)
+        XCTAssertEqual(try ArchitectureSpec(parsing: "16x2,16x1,16x1").parameterCount, 11360)
+    }
+
+    func testBadSpecsNameTheBlock() {
+        for (text, fragment) in [("16x1,abc", "block 2 is 'abc'"), ("16x1", "at least 2"),
+                                 ("16x0,16x1", "block 0 (16x0) needs at least 1 channel and 1 layer"),
+                                 ("16x1,16x1,16x1,16x1,16x1,16x1", "halve a 32x32 image to nothing")] {
+            XCTAssertThrowsError(try ArchitectureSpec(parsing: text), text) { error in
+                XCTAssertTrue("\(error)".contains(fragment), "\(text): \(error)")
+            }
+        }
+    }
+
+    func testStateNamesFollowPyTorchOrder() throws {
+        let paths = try ArchitectureSpec(parsing: "16x2,16x1").stateLayout.map(\.path)
+        XCTAssertEqual(Array(paths.prefix(8)), [
+            "blocks.0.layers.0.conv.weight", "blocks.0.layers.0.conv.bias",
+            "blocks.0.layers.0.bn.weight", "blocks.0.layers.0.bn.bias",
+            "blocks.0.layers.0.bn.running_mean", "blocks.0.layers.0.bn.running_var",
+            "blocks.0.layers.1.conv.weight", "blocks.0.layers.1.bn.weight",
+        ])
+        XCTAssertEqual(paths.last, "head.fc2.bias")
+    }
+
+    /// The whole network's gradient (train mode, dropout on with a fixed
+    /// mask) against finite differences, in Double, for every parameter.
+    func testWholeModelGradientMatchesFiniteDifferences() throws {
+        let spec = try ArchitectureSpec(blocks: [BlockSpec(channels: 2, layers: 2), BlockSpec(channels: 3, layers: 1)],
+                                        inputChannels: 1, inputHeight: 4, inputWidth: 4, classes: 3)
+        var generator = SeededGenerator(seed: 11)
+        let network = SECNNNetwork<Double>(spec: spec, generator: &generator)
+        let images: Tensor<Double> = randomTensor([3, 1, 4, 4], &generator)
+        let labels: [Int32] = [0, 2, 1]
+        let paths = network.parameterPaths
+        let parameters = paths.map { network.state.tensor($0) }
+        let error = gradientCheckError(inputs: parameters + [images]) { graph, variables in
+            var model = network
+            let logits = model.forward(graph, input: variables.last!,
+                                       parameters: Dictionary(uniqueKeysWithValues: zip(paths, variables)))
+            let loss = graph.crossEntropy(logits, labels: labels)
+            return graph.add(loss, graph.l1Penalty(Array(variables.dropLast()), strength: 0.01))
+        }
+        XCTAssertLessThanOrEqual(error, 1e-6, "whole-model relative error \(error)")
+    }
+
+    /// In eval mode each example's gradient is independent of the others:
+    /// per-example gradients from one batch equal a batch-of-one loop.
+    func testWholeModelPerExampleGradientsMatchBatchOfOne() throws {
+        let spec = try ArchitectureSpec(parsing: "4x2,6x1", inputChannels: 3, inputHeight: 8, inputWidth: 8, classes: 5)
+        var generator = SeededGenerator(seed: 3)
+        var network = SECNNNetwork<Float>(spec: spec, generator: &generator)
+        let images: Tensor<Float> = randomTensor([5, 3, 8, 8], &generator)
+        let labels: [Int32] = [0, 4, 2, 1, 3]
+        let graph = Graph<Float>(training: false)
+        graph.collectsPerExampleRecords = true
+        graph.backward(from: graph.crossEntropy(network.forward(graph, images: images).logits, labels: labels))
+        XCTAssertEqual(Set(graph.perExampleRecords.map(\.weightPath)).count, 11, "3 convs + mix, 2 linears, 5 BNs")
+        for record in graph.perExampleRecords {
+            record.forEachExample(scale: 5) { n, weightGrad, biasGrad in
+                let one = Tensor(shape: [1, 3, 8, 8], scalars: Array(images.scalars[(n * 192)..<((n + 1) * 192)]))
+                let alone = Graph<Float>(training: false)
+                alone.backward(from: alone.crossEntropy(network.forward(alone, images: one).logits, labels: [labels[n]]))
+                let expected = alone.parameterGradients()
+                assertClose(Array(weightGrad), expected[record.weightPath]!.scalars, tolerance: 1e-5, "\(record.weightPath) #\(n)")
+                if let biasPath = record.biasPath {
+                    assertClose(Array(biasGrad!), expected[biasPath]!.scalars, tolerance: 1e-5, "\(biasPath) #\(n)")
+                }
+            }
+        }
+    }
+}
