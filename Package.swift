@@ -19,6 +19,7 @@ let package = Package(
         .systemLibrary(
             name: "CLua", path: "Sources/CLua", pkgConfig: "lua5.4",
             providers: [.apt(["liblua5.4-dev"])]),
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .systemLibrary(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
@@ -28,7 +29,7 @@ let package = Package(
         .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["embed-files"]),
 
         // MARK: - Libraries (dependencies point one way: Core <- Model <- CLI)
-        .target(name: "SECNNCore", dependencies: ["COpenBLAS"]),
+        .target(name: "SECNNCore", dependencies: ["COpenBLAS", "CMalloc"]),
         .target(name: "SafeTensors"),
         .target(
             name: "SECNNData", dependencies: ["CZlib"],
@@ -44,14 +45,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // MARK: - Examples
+        .executableTarget(name: "train-digits", dependencies: ["SECNNModel", "SECNNData"], path: "Examples/TrainDigits"),
+
         // MARK: - Tests
         .target(name: "_SECNNTestSupport", dependencies: ["SECNNCore"], path: "Tests/_SECNNTestSupport"),
         .testTarget(name: "SECNNCoreTests", dependencies: ["SECNNCore", "_SECNNTestSupport"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(name: "SECNNDataTests", dependencies: ["SECNNData"]),
-        .testTarget(name: "SECNNModelTests", dependencies: ["SECNNModel", "SafeTensors", "_SECNNTestSupport"]),
-        // End-to-end: runs the built `secnn` binary.
-        .testTarget(name: "CLITests", dependencies: ["secnn", "_SECNNTestSupport"]),
+        .testTarget(name: "SECNNModelTests", dependencies: ["SECNNModel", "SafeTensors", "SECNNData", "_SECNNTestSupport"]),
+        // End-to-end: runs the built `secnn` and `train-digits` binaries (and writes a CIFAR-shaped
+        // checkpoint through the library for the PyTorch cross-check).
+        .testTarget(name: "CLITests", dependencies: ["secnn", "train-digits", "SECNNModel", "SafeTensors", "_SECNNTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

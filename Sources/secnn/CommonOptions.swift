@@ -11,7 +11,10 @@ struct ComputeOptions: ParsableArguments {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, not \(threads)") }
     }
 
-    func apply() { ComputeThreads.set(threads) }
+    func apply() {
+        ComputeThreads.set(threads)
+        keepFreedMemoryForReuse()
+    }
 }
 
 /// The `--data` option.

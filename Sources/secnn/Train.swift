@@ -47,6 +47,17 @@ struct Train: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, not \(epochs)") }
+        guard batchSize >= 2 else {
+            throw ValidationError("--batch-size must be at least 2 (batch norm needs 2 examples), not \(batchSize)")
+        }
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, not \(lr)") }
+        guard patience >= 1 else { throw ValidationError("--patience must be at least 1, not \(patience)") }
+        guard l1 >= 0, l1.isFinite else { throw ValidationError("--l1 must be at least 0, not \(l1)") }
+        // The syntax and the blocks now; whether the image survives the pooling needs the data (in run()).
+        do { _ = try ArchitectureSpec(parsing: arch, inputHeight: .max, inputWidth: .max) } catch {
+            throw ValidationError("--arch: \(error)")
+        }
         _ = try validationSource()
         _ = try dataOptions.source()
     }
@@ -74,7 +85,9 @@ struct Train: ParsableCommand {
         let summary = try reportingErrors { () -> TrainingSummary in
             let pair = try dataOptions.source().load()
             let data = TrainingData(pair, validation: configuration.validation, seed: seed)
-            let spec = try data.architecture(arch)
+            // Checked against the data's image size, so only now; still a usage error.
+            let spec: ArchitectureSpec
+            do { spec = try data.architecture(arch) } catch { throw ValidationError("--arch: \(error)") }
             let trainer = try Trainer(data: data, spec: spec, configuration: configuration, directory: directory)
             print("training \(spec) (\(spec.parameterCount) parameters) on \(data.name): \(data.train.count) train, "
                   + "\(data.validation.count) validation (\(configuration.validation)), \(data.test.count) test; "

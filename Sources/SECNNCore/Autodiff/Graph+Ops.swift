@@ -293,15 +293,12 @@ extension Graph {
     /// strength · Σ |w| over the given tensors; a scalar. Its gradient is
     /// strength · sign(w) (0 at 0, the subgradient PyTorch's abs uses).
     public func l1Penalty(_ tensors: [Variable], strength: T) -> Variable {
-        var total: T = 0
-        for t in tensors { total += value(t).scalars.reduce(0) { $0 + abs($1) } }
+        let total = tensors.reduce(T(0)) { sum, t in sum + value(t).withPointer { l1Norm($0, count: value(t).count) } }
         return record(Tensor(shape: [1], scalars: [strength * total]), inputs: tensors) { g, id in
             let scale = strength * g.gradient(ofOutput: id).scalars[0]
             for t in tensors {
                 let w = g.value(t)
-                g.addGradient(to: t) { dw in
-                    for i in 0..<w.count { dw[i] = w.scalars[i] > 0 ? scale : (w.scalars[i] < 0 ? -scale : 0) }
-                }
+                w.withPointer { wp in g.addGradient(to: t) { l1Backward(wp, scale: scale, gradient: $0, count: w.count) } }
             }
         }
     }

@@ -97,19 +97,16 @@ public final class Graph<T: TensorScalar> {
     /// feeds several ops), the contribution goes through a temporary.
     func addGradient(to variable: Variable, _ write: (UnsafeMutablePointer<T>) -> Void) {
         guard needsGradient[variable.id] else { return }
-        var contribution = Tensor<T>(zeros: values[variable.id].shape)
-        contribution.scalars.withUnsafeMutableBufferPointer { write($0.baseAddress!) }
-        if var existing = gradients[variable.id] {
-            gradients[variable.id] = nil
-            existing.scalars.withUnsafeMutableBufferPointer { sum in
-                contribution.scalars.withUnsafeBufferPointer { add in
-                    for i in sum.indices { sum[i] += add[i] }
-                }
-            }
-            gradients[variable.id] = existing
-        } else {
+        let contribution = Tensor<T>(shape: values[variable.id].shape, initializingWith: write)
+        guard var existing = gradients[variable.id] else {
             gradients[variable.id] = contribution
+            return
         }
+        gradients[variable.id] = nil  // keep the buffer uniquely referenced: no copy on write
+        existing.scalars.withUnsafeMutableBufferPointer { sum in
+            contribution.withPointer { addInPlace($0, into: sum.baseAddress!, count: sum.count) }
+        }
+        gradients[variable.id] = existing
     }
 
     /// Lets `accumulate` add (`+=`) into `variable`'s gradient in place

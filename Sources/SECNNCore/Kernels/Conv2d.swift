@@ -33,7 +33,7 @@ public struct Conv2dShape: Sendable, Equatable {
     public var forwardFlops: Double { 2 * Double(batch * outChannels * patchSize * pixels) }
 }
 
-// MARK: - im2col / col2im
+// MARK: - im2col
 
 /// Unfolds one image (C,H,W) into `columns` (C·K·K, H·W), zeros where a tap
 /// falls into the padding.
@@ -57,30 +57,6 @@ public func im2col<T: TensorScalar>(_ image: UnsafePointer<T>, _ columns: Unsafe
                     if xStart > 0 { dst.update(repeating: 0, count: xStart) }
                     dst.advanced(by: xStart).update(from: plane + sy * w + xStart + kx - p, count: xEnd - xStart)
                     if xEnd < w { dst.advanced(by: xEnd).update(repeating: 0, count: w - xEnd) }
-                }
-            }
-        }
-    }
-}
-
-/// The adjoint of `im2col`: adds every column entry back onto the pixel it
-/// was read from (`image` is accumulated into, not overwritten).
-@_specialize(where T == Float)
-public func col2imAdd<T: TensorScalar>(_ columns: UnsafePointer<T>, _ image: UnsafeMutablePointer<T>, _ s: Conv2dShape) {
-    let (h, w, k, p) = (s.height, s.width, s.kernel, s.padding)
-    for c in 0..<s.inChannels {
-        let plane = image + c * h * w
-        for ky in 0..<k {
-            for kx in 0..<k {
-                let row = columns + ((c * k + ky) * k + kx) * h * w
-                let xStart = max(0, p - kx), xEnd = min(w, w + p - kx)
-                guard xStart < xEnd else { continue }
-                for y in 0..<h {
-                    let sy = y + ky - p
-                    guard sy >= 0 && sy < h else { continue }
-                    let src = row + y * w
-                    let dst = plane + sy * w + kx - p
-                    for x in xStart..<xEnd { dst[x] += src[x] }
                 }
             }
         }
@@ -156,11 +132,40 @@ public func conv2dImageWeightGradient<T: TensorScalar>(
     }
 }
 
+/// The weights of the convolution that computes the input gradient: a
+/// "same"-padded, stride-1 convolution's adjoint is the convolution of the
+/// output gradient with the kernel flipped in space and its channel axes
+/// swapped, weightᵀ[c, o, ky, kx] = weight[o, c, K−1−ky, K−1−kx].
+@_specialize(where T == Float)
+public func conv2dAdjointWeights<T: TensorScalar>(_ weight: UnsafePointer<T>, _ s: Conv2dShape) -> [T] {
+    let k = s.kernel, taps = k * k
+    return [T](unsafeUninitializedCapacity: s.weightCount) { adjoint, initialized in
+        for o in 0..<s.outChannels {
+            for c in 0..<s.inChannels {
+                let source = weight + (o * s.inChannels + c) * taps
+                let target = adjoint.baseAddress! + (c * s.outChannels + o) * taps
+                for t in 0..<taps { target[t] = source[taps - 1 - t] }
+            }
+        }
+        initialized = s.weightCount
+    }
+}
+
+/// The shape of the adjoint convolution (output gradient in, input gradient out).
+extension Conv2dShape {
+    public var adjoint: Conv2dShape {
+        Conv2dShape(batch: batch, inChannels: outChannels, height: height, width: width, outChannels: inChannels,
+                    kernel: kernel)
+    }
+}
+
 /// Accumulates (`+=`) the weight and bias gradients over the batch and, when
-/// `gradInput` is given, writes (`=`) the input gradient
-/// col2im(weightᵀ · gradOutput(n)). Each thread sums its images into its own
-/// buffer; the buffers are added in thread order, so the result depends only
-/// on the batch and the thread count.
+/// `gradInput` is given, writes (`=`) the input gradient as the adjoint
+/// convolution of the output gradient (`conv2dAdjointWeights`): one im2col
+/// and one GEMM with a long inner dimension (9·O) per image, instead of a
+/// short-inner-dimension GEMM and a col2im scatter. Each thread sums its
+/// images' weight gradients into its own buffer; the buffers are added in
+/// thread order, so the result depends only on the batch and the thread count.
 @_specialize(where T == Float)
 public func conv2dBackward<T: TensorScalar>(
     input: UnsafePointer<T>, weight: UnsafePointer<T>, gradOutput: UnsafePointer<T>,
@@ -172,32 +177,27 @@ public func conv2dBackward<T: TensorScalar>(
     let partials = UnsafeMutablePointer<T>.allocate(capacity: chunks * partialSize)
     partials.initialize(repeating: 0, count: chunks * partialSize)
     defer { partials.deallocate() }
-    let gradColumns = UnsafeMutablePointer<T>.allocate(capacity: chunks * s.patchSize * s.pixels)
-    defer { gradColumns.deallocate() }
+    let adjointShape = s.adjoint
+    let adjointWeight = gradInput == nil ? [] : conv2dAdjointWeights(weight, s)
 
     parallelChunks(s.batch) { chunk, images in
         let partialWeight = partials + chunk * partialSize
         let partialBias = gradBias == nil ? nil : partialWeight + s.weightCount
-        let dcol = gradColumns + chunk * s.patchSize * s.pixels
         withColumns(s) { (scratch: UnsafeMutablePointer<T>) in
             for n in images {
                 let dy = gradOutput + n * s.outputImageSize
-                let columns = patches(input, n, s, scratch)
-                conv2dImageWeightGradient(columns: columns, gradOutput: dy, beta: 1,
+                conv2dImageWeightGradient(columns: patches(input, n, s, scratch), gradOutput: dy, beta: 1,
                                           gradWeight: partialWeight, gradBias: partialBias, shape: s)
-                guard let gradInput else { continue }
-                let dx = gradInput + n * s.inputImageSize
-                if s.kernel == 1 {
-                    // 1×1: the column gradient is the image gradient itself.
-                    T.gemm(transposeA: true, transposeB: false, m: s.patchSize, n: s.pixels, k: s.outChannels,
-                           alpha: 1, a: weight, lda: s.patchSize, b: dy, ldb: s.pixels,
-                           beta: 0, c: dx, ldc: s.pixels)
-                } else {
-                    T.gemm(transposeA: true, transposeB: false, m: s.patchSize, n: s.pixels, k: s.outChannels,
-                           alpha: 1, a: weight, lda: s.patchSize, b: dy, ldb: s.pixels,
-                           beta: 0, c: dcol, ldc: s.pixels)
-                    dx.update(repeating: 0, count: s.inputImageSize)
-                    col2imAdd(dcol, dx, s)
+            }
+        }
+        guard let gradInput else { return }
+        withColumns(adjointShape) { (scratch: UnsafeMutablePointer<T>) in
+            adjointWeight.withUnsafeBufferPointer { adjoint in
+                for n in images {
+                    T.gemm(transposeA: false, transposeB: false, m: s.inChannels, n: s.pixels, k: adjointShape.patchSize,
+                           alpha: 1, a: adjoint.baseAddress!, lda: adjointShape.patchSize,
+                           b: patches(gradOutput, n, adjointShape, scratch), ldb: s.pixels,
+                           beta: 0, c: gradInput + n * s.inputImageSize, ldc: s.pixels)
                 }
             }
         }

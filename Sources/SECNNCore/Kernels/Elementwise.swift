@@ -51,3 +51,23 @@ public func dropoutMask<T: TensorScalar>(planes: Int, probability: Double, gener
     let keep = T(1 / (1 - probability))
     return (0..<planes).map { _ in generator.nextUnit() < probability ? 0 : keep }
 }
+
+/// destination += source.
+@_specialize(where T == Float)
+public func addInPlace<T: TensorScalar>(_ source: UnsafePointer<T>, into destination: UnsafeMutablePointer<T>, count: Int) {
+    for i in 0..<count { destination[i] += source[i] }
+}
+
+/// Σ |x|.
+@_specialize(where T == Float)
+public func l1Norm<T: TensorScalar>(_ values: UnsafePointer<T>, count: Int) -> T {
+    var sum: T = 0
+    for i in 0..<count { sum += abs(values[i]) }
+    return sum
+}
+
+/// gradient = scale · sign(x), with sign(0) = 0 (the subgradient PyTorch's abs uses).
+@_specialize(where T == Float)
+public func l1Backward<T: TensorScalar>(_ values: UnsafePointer<T>, scale: T, gradient: UnsafeMutablePointer<T>, count: Int) {
+    for i in 0..<count { gradient[i] = values[i] > 0 ? scale : (values[i] < 0 ? -scale : 0) }
+}

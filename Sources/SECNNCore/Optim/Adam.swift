@@ -33,6 +33,7 @@ public struct Adam<T: TensorScalar>: Sendable, Equatable {
 
     /// One Adam step of the parameter at `path` with its gradient:
     /// m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², p ← p − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε).
+    @_specialize(where T == Float)
     public mutating func step(_ path: String, parameter: inout [T], gradient: [T]) {
         precondition(parameter.count == gradient.count, "Adam: \(path) has \(parameter.count) values, gradient \(gradient.count)")
         var slot = slots.removeValue(forKey: path)

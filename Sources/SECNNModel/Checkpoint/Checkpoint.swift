@@ -34,7 +34,8 @@ public struct Checkpoint: Sendable {
     }
 
     /// Writes atomically: a temporary file, fsync, rename. A crash at any
-    /// moment leaves the previous file at `path` intact.
+    /// moment leaves the previous file at `path` intact. Tensors go in
+    /// state-dict order, so equal checkpoints give equal bytes.
     public func write(toPath path: String) throws {
         let tensors = network.state.entries.map { SafeTensor(name: $0.path, shape: $0.tensor.shape, floats: $0.tensor.scalars) }
         var metadata = [

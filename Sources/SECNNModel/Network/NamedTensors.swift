@@ -23,5 +23,12 @@ public struct NamedTensors<T: TensorScalar>: Sendable, Equatable {
         return tensor
     }
 
+    /// Changes the tensor at `path` in place (its position stays; its
+    /// buffer is not copied when uniquely referenced).
+    public mutating func modify(_ path: String, _ body: (inout Tensor<T>) -> Void) {
+        guard storage[path] != nil else { preconditionFailure("no tensor at \(path)") }
+        body(&storage[path]!)
+    }
+
     public var entries: [(path: String, tensor: Tensor<T>)] { paths.map { ($0, storage[$0]!) } }
 }

@@ -62,10 +62,7 @@ public struct SECNNNetwork<T: TensorScalar>: Sendable, Equatable {
 
     /// Replaces a parameter's values (same shape), as the optimizer does.
     public mutating func update(_ path: String, _ body: (inout [T]) -> Void) {
-        var tensor = state.tensor(path)
-        state[path] = nil  // keep the buffer uniquely referenced: no copy on write
-        body(&tensor.scalars)
-        state[path] = tensor
+        state.modify(path) { body(&$0.scalars) }
     }
 
     /// Records the forward pass of `images` (N,C,H,W) on `graph` and returns

@@ -1,6 +1,10 @@
 import SECNNCore
 
 /// The figures of one finished epoch.
+///
+/// The wall-clock figures (`seconds`, `imagesPerSecond`) measure the machine,
+/// not the run: they are not encoded (they decode as 0), so a checkpoint's
+/// history, and with it the whole file, is the same for the same seed.
 public struct EpochMetrics: Codable, Equatable, Sendable {
     public var epoch: Int
     public var trainLoss: Double
@@ -9,8 +13,12 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     public var validationAccuracy: Double
     public var learningRate: Double
     public var parameters: Int
-    public var seconds: Double
-    public var imagesPerSecond: Double
+    public var seconds: Double = 0
+    public var imagesPerSecond: Double = 0
+
+    private enum CodingKeys: String, CodingKey {
+        case epoch, trainLoss, trainAccuracy, validationLoss, validationAccuracy, learningRate, parameters
+    }
 }
 
 /// Everything besides the weights and the optimizer that a run needs to

@@ -1,0 +1,104 @@
+import Foundation
+import SECNNModel
+import SafeTensors
+import XCTest
+import _SECNNTestSupport
+
+/// Checkpoints read by Python: the `safetensors` package and PyTorch
+/// (`torch_peer.py --eval-weights`). The Python is `$SECNN_PYTHON`
+/// (`make test` sets it to `.build/python/bin/python`, a venv with PyPI's
+/// safetensors that sees Debian's torch); without it the tests skip.
+final class PythonInteropTests: XCTestCase {
+    /// `$SECNN_PYTHON` if it can import `modules`, else an XCTSkip saying what is missing.
+    private func python(importing modules: [String]) throws -> URL {
+        guard let path = ProcessInfo.processInfo.environment["SECNN_PYTHON"], !path.isEmpty else {
+            throw XCTSkip("SECNN_PYTHON is not set; it should name a Python with \(modules.joined(separator: " and ")) "
+                + "(make test sets it to .build/python/bin/python)")
+        }
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw XCTSkip("SECNN_PYTHON names \(path), which is not an executable file")
+        }
+        let url = URL(fileURLWithPath: path)
+        for module in modules {
+            let probe = try CLI.run(executable: url, ["-c", "import \(module)"])
+            guard probe.status == 0 else {
+                throw XCTSkip("the Python at \(path) (SECNN_PYTHON) cannot import \(module): "
+                    + (probe.stderr.split(separator: "\n").last.map(String.init) ?? "exit status \(probe.status)"))
+            }
+        }
+        return url
+    }
+
+    /// A digits checkpoint read by the `safetensors` package: the same names,
+    /// shapes and metadata, and the same values bit for bit.
+    func testSafetensorsPackageReadsADigitsCheckpoint() throws {
+        let python = try python(importing: ["safetensors", "numpy"])
+        let checkpoint = try trainedDigitsCheckpoint(in: try temporaryDirectory(self))
+        let swift = try SafeTensorsFile(contentsOf: checkpoint)
+        let probe = "blocks.0.layers.0.conv.weight"
+
+        let script = """
+            import json, sys
+            from safetensors import safe_open
+            from safetensors.numpy import load_file
+            tensors = load_file(sys.argv[1])
+            with safe_open(sys.argv[1], framework="numpy") as f:
+                metadata = f.metadata()
+            print(json.dumps({
+                "metadata": metadata,
+                "tensors": {name: {"shape": list(t.shape), "dtype": str(t.dtype)} for name, t in tensors.items()},
+                "probe": [float(v) for v in tensors[sys.argv[2]].reshape(-1)],
+            }))
+            """
+        let result = try CLI.run(executable: python, ["-c", script, checkpoint, probe])
+        XCTAssertEqual(result.status, 0, result.transcript)
+        let line = try XCTUnwrap(result.stdout.split(separator: "\n").last, result.transcript)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let metadata = try XCTUnwrap(json["metadata"] as? [String: String])
+        let tensors = try XCTUnwrap(json["tensors"] as? [String: [String: Any]])
+
+        XCTAssertEqual(metadata, swift.metadata)
+        XCTAssertEqual(metadata["format"], Checkpoint.format)
+        XCTAssertEqual(metadata["spec"], "16x1,16x1,16x1")
+        XCTAssertEqual(Set(tensors.keys), Set(swift.tensors.map(\.name)))
+        XCTAssertTrue(tensors.keys.contains("head.fc2.bias"))
+        for tensor in swift.tensors {
+            let python = try XCTUnwrap(tensors[tensor.name], tensor.name)
+            XCTAssertEqual((python["shape"] as? [NSNumber])?.map(\.intValue), tensor.shape, tensor.name)
+            XCTAssertEqual(python["dtype"] as? String, "float32", tensor.name)
+        }
+        // Python's float of a float32 is exact, and so is JSON's shortest round-trip text of it.
+        let values = try XCTUnwrap(json["probe"] as? [NSNumber]).map { Float($0.doubleValue) }
+        let expected = try XCTUnwrap(swift[probe]).floats()
+        XCTAssertEqual(values.count, 16 * 1 * 3 * 3)
+        XCTAssertEqual(values.map(\.bitPattern), expected.map(\.bitPattern), "\(probe) differs between Python and Swift")
+    }
+
+    /// A CIFAR-shaped checkpoint written by `Checkpoint.write` runs in
+    /// PyTorch (`torch_peer.py --eval-weights`) with the fixture's logits.
+    func testTorchPeerEvaluatesACheckpointWrittenBySwift() throws {
+        let fixture = try requireShared("bench/fixtures/16x1_16x1_16x1")
+        let peer = try requireShared("bench/torch_peer.py")
+        let python = try python(importing: ["torch", "numpy"])
+
+        let spec = try ArchitectureSpec(parsing: "16x1,16x1,16x1")  // 3x32x32 images, 10 classes
+        let network = try SECNNNetwork<Float>(spec: spec,
+                                              weightsFile: fixture.appendingPathComponent("weights.safetensors").path)
+        let checkpoint = Checkpoint(network: network, normalization: Normalization(mean: [0, 0, 0], std: [1, 1, 1]),
+                                    dataset: "cifar10")
+        let file = try temporaryDirectory(self).appendingPathComponent("cifar-shaped.safetensors")
+        try checkpoint.write(toPath: file.path)
+        XCTAssertEqual(try Checkpoint(contentsOf: file.path).network, network, "the written checkpoint reads back")
+
+        let result = try CLI.run(executable: python, [
+            peer.path, "--spec", spec.description, "--threads", "1", "--eval-weights", file.path,
+            "--input", fixture.appendingPathComponent("input.safetensors").path,
+            "--expected", fixture.appendingPathComponent("expected.safetensors").path,
+        ])
+        XCTAssertEqual(result.status, 0, result.transcript)
+        let line = try XCTUnwrap(result.stdout.split(separator: "\n").last, result.transcript)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], result.stdout)
+        let difference = try XCTUnwrap((json["max_abs_diff"] as? NSNumber)?.doubleValue, result.stdout)
+        XCTAssertLessThan(difference, 1e-4, "PyTorch's eval logits of the Swift-written checkpoint vs the fixture's")
+    }
+}
