@@ -63,22 +63,65 @@ public func im2col<T: TensorScalar>(_ image: UnsafePointer<T>, _ columns: Unsafe
     }
 }
 
-/// Scratch for one thread: the im2col matrix of one image.
-private func withColumns<T: TensorScalar, R>(_ s: Conv2dShape, _ body: (UnsafeMutablePointer<T>) -> R) -> R {
-    let columns = UnsafeMutablePointer<T>.allocate(capacity: max(1, s.patchSize * s.pixels))
-    defer { columns.deallocate() }
-    return body(columns)
+/// Per-thread scratch: the im2col matrix of one image (C·K·K, H·W) and a
+/// transposed output (H·W, O).
+private struct ConvScratch<T: TensorScalar> {
+    let columns: UnsafeMutablePointer<T>
+    let transposed: UnsafeMutablePointer<T>
+
+    static func with<R>(_ s: Conv2dShape, _ body: (ConvScratch<T>) -> R) -> R {
+        let columns = UnsafeMutablePointer<T>.allocate(capacity: max(1, s.patchSize * s.pixels))
+        let transposed = UnsafeMutablePointer<T>.allocate(capacity: max(1, s.pixels * max(s.outChannels, s.patchSize)))
+        defer { columns.deallocate(); transposed.deallocate() }
+        return body(ConvScratch(columns: columns, transposed: transposed))
+    }
+
+    /// The im2col matrix of image `n`: the image itself for a 1×1 kernel.
+    @inline(__always)
+    func patches(_ input: UnsafePointer<T>, _ n: Int, _ s: Conv2dShape) -> UnsafePointer<T> {
+        let image = input + n * s.inputImageSize
+        if s.kernel == 1 { return image }
+        im2col(image, columns, s)
+        return UnsafePointer(columns)
+    }
 }
 
-/// The im2col matrix of image `n`: the image itself for a 1×1 kernel.
+/// `destination` (cols, rows) = `source` (rows, cols)ᵀ. Writes run along
+/// the destination's rows: the source is the small, cache-resident side.
 @inline(__always)
-private func patches<T: TensorScalar>(
-    _ input: UnsafePointer<T>, _ n: Int, _ s: Conv2dShape, _ scratch: UnsafeMutablePointer<T>
-) -> UnsafePointer<T> {
-    let image = input + n * s.inputImageSize
-    if s.kernel == 1 { return image }
-    im2col(image, scratch, s)
-    return UnsafePointer(scratch)
+private func transpose<T: TensorScalar>(_ source: UnsafePointer<T>, rows: Int, cols: Int, into destination: UnsafeMutablePointer<T>) {
+    for c in 0..<cols {
+        let row = destination + c * rows
+        for r in 0..<rows { row[r] = source[r * cols + c] }
+    }
+}
+
+// GEMM layout. The convolution GEMMs of these networks have one short side
+// (O = 16…48 channels) and one long side (H·W up to 1024 pixels). OpenBLAS's
+// kernels run such products about 1.5–2× faster when the long side is M (the
+// rows of C) than when the short side is (measured on this project's
+// machine, BENCHMARKS.md). So each image computes outputᵀ (H·W, O) =
+// im2colᵀ · weightᵀ and transposes the small result, and the weight
+// gradient is accumulated as gradWeightᵀ (C·K·K, O) = im2col · gradOutputᵀ.
+
+/// output(n) = weight · im2col(input(n)) + bias for one image, through its transpose.
+@inline(__always)
+private func convolveImage<T: TensorScalar>(
+    _ input: UnsafePointer<T>, _ n: Int, weight: UnsafePointer<T>, bias: UnsafePointer<T>?,
+    output: UnsafeMutablePointer<T>, _ s: Conv2dShape, _ scratch: ConvScratch<T>
+) {
+    let columns = scratch.patches(input, n, s)
+    T.gemm(transposeA: true, transposeB: true, m: s.pixels, n: s.outChannels, k: s.patchSize,
+           alpha: 1, a: columns, lda: s.pixels, b: weight, ldb: s.patchSize,
+           beta: 0, c: scratch.transposed, ldc: s.outChannels)
+    let out = output + n * s.outputImageSize
+    transpose(scratch.transposed, rows: s.pixels, cols: s.outChannels, into: out)
+    if let bias {
+        for o in 0..<s.outChannels {
+            let row = out + o * s.pixels, b = bias[o]
+            for i in 0..<s.pixels { row[i] += b }
+        }
+    }
 }
 
 // MARK: - Forward
@@ -90,38 +133,27 @@ public func conv2dForward<T: TensorScalar>(
     output: UnsafeMutablePointer<T>, shape s: Conv2dShape
 ) {
     parallelChunks(s.batch) { _, images in
-        withColumns(s) { (scratch: UnsafeMutablePointer<T>) in
-            for n in images {
-                let columns = patches(input, n, s, scratch)
-                let out = output + n * s.outputImageSize
-                T.gemm(transposeA: false, transposeB: false, m: s.outChannels, n: s.pixels, k: s.patchSize,
-                       alpha: 1, a: weight, lda: s.patchSize, b: columns, ldb: s.pixels,
-                       beta: 0, c: out, ldc: s.pixels)
-                if let bias {
-                    for o in 0..<s.outChannels {
-                        let row = out + o * s.pixels, b = bias[o]
-                        for i in 0..<s.pixels { row[i] += b }
-                    }
-                }
-            }
+        ConvScratch<T>.with(s) { scratch in
+            for n in images { convolveImage(input, n, weight: weight, bias: bias, output: output, s, scratch) }
         }
     }
 }
 
 // MARK: - Backward
 
-/// The weight (and bias) gradient of one image: `gradWeight = beta·gradWeight
-/// + gradOutput(n) · columnsᵀ`, `gradBias = beta·gradBias + Σ_pixels gradOutput(n)`.
-/// The batch backward accumulates it per image (beta 1); the per-example
-/// API calls it with beta 0 to hand out each image's gradient.
+/// The weight gradient of one image, transposed, and its bias gradient:
+/// `gradWeightT (C·K·K, O) = beta·gradWeightT + columns · gradOutput(n)ᵀ`,
+/// `gradBias = beta·gradBias + Σ_pixels gradOutput(n)`. The batch backward
+/// accumulates it per image (beta 1); the per-example API calls it with
+/// beta 0 to hand out each image's gradient.
 @_specialize(where T == Float)
-public func conv2dImageWeightGradient<T: TensorScalar>(
+public func conv2dImageWeightGradientTransposed<T: TensorScalar>(
     columns: UnsafePointer<T>, gradOutput: UnsafePointer<T>, beta: T,
-    gradWeight: UnsafeMutablePointer<T>, gradBias: UnsafeMutablePointer<T>?, shape s: Conv2dShape
+    gradWeightTransposed: UnsafeMutablePointer<T>, gradBias: UnsafeMutablePointer<T>?, shape s: Conv2dShape
 ) {
-    T.gemm(transposeA: false, transposeB: true, m: s.outChannels, n: s.patchSize, k: s.pixels,
-           alpha: 1, a: gradOutput, lda: s.pixels, b: columns, ldb: s.pixels,
-           beta: beta, c: gradWeight, ldc: s.patchSize)
+    T.gemm(transposeA: false, transposeB: true, m: s.patchSize, n: s.outChannels, k: s.pixels,
+           alpha: 1, a: columns, lda: s.pixels, b: gradOutput, ldb: s.pixels,
+           beta: beta, c: gradWeightTransposed, ldc: s.outChannels)
     if let gradBias {
         for o in 0..<s.outChannels {
             let row = gradOutput + o * s.pixels
@@ -183,28 +215,29 @@ public func conv2dBackward<T: TensorScalar>(
     parallelChunks(s.batch) { chunk, images in
         let partialWeight = partials + chunk * partialSize
         let partialBias = gradBias == nil ? nil : partialWeight + s.weightCount
-        withColumns(s) { (scratch: UnsafeMutablePointer<T>) in
+        ConvScratch<T>.with(s) { scratch in
             for n in images {
-                let dy = gradOutput + n * s.outputImageSize
-                conv2dImageWeightGradient(columns: patches(input, n, s, scratch), gradOutput: dy, beta: 1,
-                                          gradWeight: partialWeight, gradBias: partialBias, shape: s)
+                conv2dImageWeightGradientTransposed(
+                    columns: scratch.patches(input, n, s), gradOutput: gradOutput + n * s.outputImageSize, beta: 1,
+                    gradWeightTransposed: partialWeight, gradBias: partialBias, shape: s)
             }
         }
         guard let gradInput else { return }
-        withColumns(adjointShape) { (scratch: UnsafeMutablePointer<T>) in
+        ConvScratch<T>.with(adjointShape) { scratch in
             adjointWeight.withUnsafeBufferPointer { adjoint in
                 for n in images {
-                    T.gemm(transposeA: false, transposeB: false, m: s.inChannels, n: s.pixels, k: adjointShape.patchSize,
-                           alpha: 1, a: adjoint.baseAddress!, lda: adjointShape.patchSize,
-                           b: patches(gradOutput, n, adjointShape, scratch), ldb: s.pixels,
-                           beta: 0, c: gradInput + n * s.inputImageSize, ldc: s.pixels)
+                    convolveImage(gradOutput, n, weight: adjoint.baseAddress!, bias: nil, output: gradInput,
+                                  adjointShape, scratch)
                 }
             }
         }
     }
     for chunk in 0..<chunks {
         let partial = partials + chunk * partialSize
-        for i in 0..<s.weightCount { gradWeight[i] += partial[i] }
+        // partial holds gradWeightᵀ (C·K·K, O).
+        for o in 0..<s.outChannels {
+            for r in 0..<s.patchSize { gradWeight[o * s.patchSize + r] += partial[r * s.outChannels + o] }
+        }
         if let gradBias {
             for o in 0..<s.outChannels { gradBias[o] += partial[s.weightCount + o] }
         }
@@ -221,14 +254,16 @@ public func conv2dPerExampleGradients<T: TensorScalar>(
     input: UnsafePointer<T>, gradOutput: UnsafePointer<T>, hasBias: Bool, shape s: Conv2dShape,
     _ body: (Int, UnsafeBufferPointer<T>, UnsafeBufferPointer<T>?) -> Void
 ) {
+    let transposedGrad = UnsafeMutablePointer<T>.allocate(capacity: s.weightCount)
     let weightGrad = UnsafeMutablePointer<T>.allocate(capacity: s.weightCount)
     let biasGrad = UnsafeMutablePointer<T>.allocate(capacity: s.outChannels)
-    defer { weightGrad.deallocate(); biasGrad.deallocate() }
-    withColumns(s) { (scratch: UnsafeMutablePointer<T>) in
+    defer { transposedGrad.deallocate(); weightGrad.deallocate(); biasGrad.deallocate() }
+    ConvScratch<T>.with(s) { scratch in
         for n in 0..<s.batch {
-            let columns = patches(input, n, s, scratch)
-            conv2dImageWeightGradient(columns: columns, gradOutput: gradOutput + n * s.outputImageSize, beta: 0,
-                                      gradWeight: weightGrad, gradBias: hasBias ? biasGrad : nil, shape: s)
+            conv2dImageWeightGradientTransposed(
+                columns: scratch.patches(input, n, s), gradOutput: gradOutput + n * s.outputImageSize, beta: 0,
+                gradWeightTransposed: transposedGrad, gradBias: hasBias ? biasGrad : nil, shape: s)
+            transpose(transposedGrad, rows: s.patchSize, cols: s.outChannels, into: weightGrad)
             body(n, UnsafeBufferPointer(start: weightGrad, count: s.weightCount),
                  hasBias ? UnsafeBufferPointer(start: biasGrad, count: s.outChannels) : nil)
         }
