@@ -71,7 +71,7 @@ private struct ConvScratch<T: TensorScalar> {
 
     static func with<R>(_ s: Conv2dShape, _ body: (ConvScratch<T>) -> R) -> R {
         let columns = UnsafeMutablePointer<T>.allocate(capacity: max(1, s.patchSize * s.pixels))
-        let transposed = UnsafeMutablePointer<T>.allocate(capacity: max(1, s.pixels * max(s.outChannels, s.patchSize)))
+        let transposed = UnsafeMutablePointer<T>.allocate(capacity: max(1, s.pixels * s.outChannels))
         defer { columns.deallocate(); transposed.deallocate() }
         return body(ConvScratch(columns: columns, transposed: transposed))
     }
