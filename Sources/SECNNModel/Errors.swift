@@ -8,6 +8,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case invalidCheckpoint(file: String, reason: String)
     /// Options that cannot work together (e.g. a batch size of 0).
     case invalidConfiguration(String)
+    /// A growth step that cannot be made (a bad block, a limit reached, unusable calibration images).
+    case invalidExpansion(String)
 
     public var description: String {
         switch self {
@@ -15,7 +17,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case .tensorMismatch(let file, let path, let expected, let found):
             return "\(file): tensor \(path): expected \(expected), found \(found)"
         case .invalidCheckpoint(let file, let reason): return "\(file): \(reason)"
-        case .invalidConfiguration(let message): return message
+        case .invalidConfiguration(let message), .invalidExpansion(let message): return message
         }
     }
 }

@@ -31,11 +31,20 @@ struct Bench: ParsableCommand {
     @Option(help: ArgumentHelp("Only time an NxN by NxN float32 GEMM (BLAS with --threads threads).", valueName: "N"))
     var gemm: Int?
 
+    @Option(help: "Images for the score timings: the current model alone (diag, as the peer) and all candidates (diag and kfac); 0 skips them.")
+    var scoreImages = 512
+
+    @Option(help: "Timed repetitions of each score (the figure is their median).")
+    var scoreReps = 3
+
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
         for (name, value) in [("--batch", batch), ("--steps", steps)] where value < 1 {
             throw ValidationError("\(name) must be at least 1, not \(value)")
+        }
+        guard scoreImages >= 0, scoreReps >= 1 else {
+            throw ValidationError("--score-images must be at least 0 and --score-reps at least 1")
         }
         guard warmup >= 0 else { throw ValidationError("--warmup must be at least 0, not \(warmup)") }
         if let gemm, gemm < 1 { throw ValidationError("--gemm must be at least 1, not \(gemm)") }
@@ -82,6 +91,33 @@ struct Bench: ParsableCommand {
         summarise("eval_step", eval, &output)
         output.add("train_images_per_s", Double(batch) / median(train))
         output.add("eval_images_per_s", Double(batch) / median(eval))
+        if scoreImages > 0 { try timeScores(network, &generator, &output) }
+    }
+
+    /// The natural-score timings: `diag_fisher_score_s` is the peer's figure
+    /// (the current model alone, diagonal, ε 1e-8); `score_diag_s` and
+    /// `score_kfac_s` score the current model and every candidate (a layer
+    /// and --widen 2 channels on each block), what a growth epoch pays.
+    private func timeScores(_ network: SECNNNetwork<Float>, _ generator: inout SeededGenerator,
+                            _ output: inout KeyValueOutput) throws {
+        let subset = LabeledImages(images: (0..<(scoreImages * 3072)).map { _ in Float(generator.nextNormal()) },
+                                   labels: (0..<scoreImages).map { _ in Int32(generator.next() % 10) },
+                                   channels: 3, height: 32, width: 32)
+        let candidates = Candidate.all(blocks: network.spec.blocks.count, widenBy: 2)
+        func scorer(_ method: NaturalScoreMethod, epsilon: Double = NaturalScoreSettings().epsilon) throws -> CandidateScorer {
+            try CandidateScorer(options: ScoringOptions(fisher: NaturalScoreSettings(method: method, epsilon: epsilon),
+                                                        subsetSize: scoreImages, seed: seed), subset: subset)
+        }
+        let current = try reportingErrors { try scorer(.diag, epsilon: 1e-8) }
+        summarise("diag_fisher_score", try reportingErrors { try repeated { _ = try current.score(network) } }, &output,
+                  images: false)
+        for method in NaturalScoreMethod.allCases {
+            let all = try reportingErrors { try scorer(method) }
+            let times = try reportingErrors { try repeated { _ = try all.score(network, candidates: candidates) } }
+            summarise("score_\(method.rawValue)", times, &output, images: false)
+        }
+        output.add("score_images", scoreImages)
+        output.add("score_candidates", candidates.count)
     }
 
     private func timeGEMM(_ n: Int, _ output: inout KeyValueOutput) {
@@ -102,11 +138,17 @@ struct Bench: ParsableCommand {
 
     private func timed(_ action: () -> Void) -> [Double] {
         for _ in 0..<warmup { action() }
-        return (0..<steps).map { _ in
-            let start = DispatchTime.now().uptimeNanoseconds
-            action()
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        }
+        return (0..<steps).map { _ in seconds(action) }
+    }
+
+    private func repeated(_ action: () throws -> Void) rethrows -> [Double] {
+        try (0..<scoreReps).map { _ in try seconds(action) }
+    }
+
+    private func seconds(_ action: () throws -> Void) rethrows -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try action()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
     private func summarise(_ name: String, _ times: [Double], _ output: inout KeyValueOutput, images: Bool = true) {

@@ -27,13 +27,7 @@ struct Evaluate: ParsableCommand {
         let (loaded, result) = try reportingErrors { () -> (Checkpoint, EvaluationResult) in
             let loaded = try Checkpoint(contentsOf: checkpoint)
             let test = try dataOptions.source().load().test
-            let spec = loaded.network.spec
-            guard [test.channels, test.height, test.width] == [spec.inputChannels, spec.inputHeight, spec.inputWidth],
-                  test.classes == spec.classes else {
-                throw RuntimeError("\(checkpoint): the network takes \(spec.inputChannels)x\(spec.inputHeight)x"
-                    + "\(spec.inputWidth) images in \(spec.classes) classes; \(test.name) has \(test.channels)x"
-                    + "\(test.height)x\(test.width) in \(test.classes)")
-            }
+            try ensure(test, fits: loaded.network.spec, checkpoint: checkpoint)
             let images = TrainingData.prepare(test, loaded.normalization)
             return (loaded, loaded.network.evaluate(images, batchSize: batchSize))
         }

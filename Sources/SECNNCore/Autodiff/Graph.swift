@@ -70,8 +70,27 @@ public final class Graph<T: TensorScalar> {
     /// Runs every backward step from `loss`, a scalar, seeded with d loss/d loss = 1.
     public func backward(from loss: Variable) {
         precondition(values[loss.id].count == 1, "backward needs a scalar loss, got shape \(values[loss.id].shape)")
-        gradients[loss.id] = Tensor(repeating: 1, shape: values[loss.id].shape)
-        for id in stride(from: loss.id, through: 0, by: -1) {
+        backward(seeds: [(loss, Tensor(repeating: 1, shape: values[loss.id].shape))])
+    }
+
+    /// Runs the backward steps from several variables at once, each seeded
+    /// with a given gradient (seeds of the same variable add up). This
+    /// chains graphs: the gradients of a later graph's inputs seed the
+    /// graph that computed them. Earlier gradients and per-example records
+    /// are cleared first, so one recorded forward pass can be
+    /// differentiated several times, once per downstream graph.
+    public func backward(seeds: [(Variable, Tensor<T>)]) {
+        gradients = Array(repeating: nil, count: values.count)
+        perExampleRecords = []
+        for (variable, seed) in seeds {
+            precondition(seed.shape == values[variable.id].shape,
+                         "backward: seed of shape \(seed.shape) for a value of shape \(values[variable.id].shape)")
+            seed.withPointer { source in
+                accumulateGradient(into: variable) { addInPlace(source, into: $0, count: seed.count) }
+            }
+        }
+        guard let last = seeds.map(\.0.id).max() else { return }
+        for id in stride(from: last, through: 0, by: -1) {
             guard gradients[id] != nil, let step = backwardSteps[id] else { continue }
             step(self, id)
             if !keepsGradient[id] { gradients[id] = nil }

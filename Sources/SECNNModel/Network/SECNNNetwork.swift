@@ -78,39 +78,73 @@ public struct SECNNNetwork<T: TensorScalar>: Sendable, Equatable {
     /// and every parameter by path (e.g. to differentiate with respect to
     /// the images, or to substitute a candidate's parameters).
     public mutating func forward(_ graph: Graph<T>, input: Variable, parameters: [String: Variable]) -> Variable {
-        func parameter(_ path: String) -> Variable {
-            guard let variable = parameters[path] else { preconditionFailure("forward: no variable for parameter \(path)") }
-            return variable
-        }
-        func batchNorm(_ x: Variable, _ prefix: String) -> Variable {
-            let running = (mean: state.tensor("\(prefix).running_mean").scalars,
-                           variance: state.tensor("\(prefix).running_var").scalars)
-            let (y, statistics) = graph.batchNorm(x, gamma: parameter("\(prefix).weight"),
-                                                  beta: parameter("\(prefix).bias"), running: running)
-            if let statistics { updateRunningStatistics(prefix, statistics, count: graph.value(x).count / statistics.mean.count) }
-            return y
-        }
+        var boundary = BlockBoundary(main: input, skip: nil)
+        for b in spec.blocks.indices { boundary = forwardBlock(b, graph, from: boundary, parameters: parameters) }
+        return forwardHead(graph, from: boundary, parameters: parameters)
+    }
+
+    /// Block `b` from its input boundary to the next: its layers, the
+    /// 2×2 max-pool, and the skip path (started by block 0, pooled again by
+    /// every later block). The stages let a caller start the forward pass
+    /// part-way, from a boundary it has already computed (candidate scoring
+    /// shares the unchanged blocks in front of the one it grows).
+    public mutating func forwardBlock(
+        _ b: Int, _ graph: Graph<T>, from boundary: BlockBoundary, parameters: [String: Variable]
+    ) -> BlockBoundary {
+        let pooled = graph.maxPool2x2(forwardLayers(of: b, graph, input: boundary.main, parameters: parameters))
+        guard let skip = boundary.skip else { return BlockBoundary(main: pooled, skip: pooled) }
+        return BlockBoundary(main: pooled, skip: graph.maxPool2x2(skip))
+    }
+
+    /// Block `b`'s conv layers, before the pool: the features a layer
+    /// added to the block would see.
+    public mutating func forwardLayers(
+        of b: Int, _ graph: Graph<T>, input: Variable, parameters: [String: Variable]
+    ) -> Variable {
         let slope = T(ArchitectureSpec.slope)
         var x = input
-        var skip = x
-        for (b, block) in spec.blocks.enumerated() {
-            for l in 0..<block.layers {
-                let conv = ParameterPath.conv(b, l)
-                x = graph.conv2d(x, weight: parameter("\(conv).weight"), bias: l == 0 ? parameter("\(conv).bias") : nil)
-                if l == 0 { x = graph.dropout(x, probability: ArchitectureSpec.dropout, channels: true) }
-                x = graph.leakyReLU(batchNorm(x, ParameterPath.batchNorm(b, l)), slope: slope)
-            }
-            x = graph.maxPool2x2(x)
-            skip = b == 0 ? x : graph.maxPool2x2(skip)
+        for l in 0..<spec.blocks[b].layers {
+            let conv = ParameterPath.conv(b, l)
+            x = graph.conv2d(x, weight: Self.variable("\(conv).weight", parameters),
+                             bias: l == 0 ? Self.variable("\(conv).bias", parameters) : nil)
+            if l == 0 { x = graph.dropout(x, probability: ArchitectureSpec.dropout, channels: true) }
+            x = graph.leakyReLU(batchNorm(x, ParameterPath.batchNorm(b, l), graph, parameters), slope: slope)
         }
-        x = graph.concatChannels(x, skip)
-        x = graph.conv2d(x, weight: parameter("\(ParameterPath.mix).weight"), bias: parameter("\(ParameterPath.mix).bias"))
+        return x
+    }
+
+    /// The head, from the last block's boundary to the logits.
+    public mutating func forwardHead(_ graph: Graph<T>, from boundary: BlockBoundary,
+                                     parameters: [String: Variable]) -> Variable {
+        let slope = T(ArchitectureSpec.slope)
+        guard let skip = boundary.skip else { preconditionFailure("forwardHead: the boundary has no skip path") }
+        var x = graph.concatChannels(boundary.main, skip)
+        x = graph.conv2d(x, weight: Self.variable("\(ParameterPath.mix).weight", parameters),
+                         bias: Self.variable("\(ParameterPath.mix).bias", parameters))
         x = graph.flatten(graph.leakyReLU(x, slope: slope))
-        x = graph.linear(x, weight: parameter("\(ParameterPath.fc1).weight"), bias: parameter("\(ParameterPath.fc1).bias"))
-        x = graph.leakyReLU(batchNorm(x, ParameterPath.bn1), slope: slope)
+        x = graph.linear(x, weight: Self.variable("\(ParameterPath.fc1).weight", parameters),
+                         bias: Self.variable("\(ParameterPath.fc1).bias", parameters))
+        x = graph.leakyReLU(batchNorm(x, ParameterPath.bn1, graph, parameters), slope: slope)
         x = graph.dropout(x, probability: ArchitectureSpec.dropout / 2)
-        x = batchNorm(x, ParameterPath.bn2)
-        return graph.linear(x, weight: parameter("\(ParameterPath.fc2).weight"), bias: parameter("\(ParameterPath.fc2).bias"))
+        x = batchNorm(x, ParameterPath.bn2, graph, parameters)
+        return graph.linear(x, weight: Self.variable("\(ParameterPath.fc2).weight", parameters),
+                            bias: Self.variable("\(ParameterPath.fc2).bias", parameters))
+    }
+
+    private static func variable(_ path: String, _ parameters: [String: Variable]) -> Variable {
+        guard let variable = parameters[path] else { preconditionFailure("forward: no variable for parameter \(path)") }
+        return variable
+    }
+
+    /// Batch norm with this network's running statistics, updating them in train mode.
+    private mutating func batchNorm(_ x: Variable, _ prefix: String, _ graph: Graph<T>,
+                                    _ parameters: [String: Variable]) -> Variable {
+        let running = (mean: state.tensor("\(prefix).running_mean").scalars,
+                       variance: state.tensor("\(prefix).running_var").scalars)
+        let (y, statistics) = graph.batchNorm(x, gamma: Self.variable("\(prefix).weight", parameters),
+                                              beta: Self.variable("\(prefix).bias", parameters), running: running)
+        if let statistics { updateRunningStatistics(prefix, statistics, count: graph.value(x).count / statistics.mean.count) }
+        return y
     }
 
     /// PyTorch's convention: running = 0.9·running + 0.1·batch, the variance
@@ -124,5 +158,17 @@ public struct SECNNNetwork<T: TensorScalar>: Sendable, Equatable {
         update("\(prefix).running_var") { variance in
             for c in variance.indices { variance[c] = (1 - momentum) * variance[c] + momentum * batch.variance[c] * unbias }
         }
+    }
+}
+
+/// The state between two blocks: the main path and the skip path (nil
+/// before block 0, which starts it).
+public struct BlockBoundary: Sendable {
+    public var main: Variable
+    public var skip: Variable?
+
+    public init(main: Variable, skip: Variable?) {
+        self.main = main
+        self.skip = skip
     }
 }

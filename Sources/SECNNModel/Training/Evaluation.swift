@@ -6,6 +6,16 @@ public struct LabeledImages: Sendable {
     public var labels: [Int32]
     public var channels: Int, height: Int, width: Int
 
+    public init(images: [Float], labels: [Int32], channels: Int, height: Int, width: Int) {
+        precondition(images.count == labels.count * channels * height * width,
+                     "LabeledImages: \(images.count) values for \(labels.count) images of \(channels)x\(height)x\(width)")
+        self.images = images
+        self.labels = labels
+        self.channels = channels
+        self.height = height
+        self.width = width
+    }
+
     public var count: Int { labels.count }
     public var imageSize: Int { channels * height * width }
 

@@ -55,8 +55,7 @@ public final class Trainer {
         let start = Date()
         while state.epoch < configuration.epochs {
             let metrics = trainEpoch(observer: observer)
-            state.history.append(metrics)
-            let isBest = state.observe(validationAccuracy: metrics.validationAccuracy, patience: configuration.patience)
+            let isBest = state.bestEpoch == metrics.epoch
             if isBest { try checkpoint().write(toPath: bestCheckpointPath) }
             try checkpoint().write(toPath: lastCheckpointPath)
             observer?.epochFinished(metrics, totalEpochs: configuration.epochs, elapsed: Date().timeIntervalSince(start),
@@ -76,8 +75,27 @@ public final class Trainer {
                    configuration: configuration, training: state, optimizer: optimizer)
     }
 
-    /// One pass over the training data in a seeded random order, then validation.
-    private func trainEpoch(observer: TrainingObserver?) -> EpochMetrics {
+    /// Continues with `network`, which `expansion` grew from the current
+    /// network: Adam's moments and step counts follow every parameter by
+    /// path (`Adam.migrate`), or with `restartingOptimizer` all start again
+    /// from zero (as when a new optimizer is built after growth). Throws if
+    /// the expansion does not lead from the current architecture to the
+    /// network's.
+    public func apply(_ network: SECNNNetwork<Float>, _ expansion: Expansion, restartingOptimizer: Bool = false) throws {
+        guard expansion.before == self.network.spec, expansion.after == network.spec else {
+            throw ModelError.invalidExpansion(
+                "cannot apply '\(expansion)': it grows \(expansion.before) into \(expansion.after), "
+                    + "but the trainer's network is \(self.network.spec) and the new one \(network.spec)")
+        }
+        self.network = network
+        if restartingOptimizer { optimizer.slots = [:] } else { optimizer.migrate(expansion.growth) }
+    }
+
+    /// One epoch: a pass over the training data in a seeded random order,
+    /// validation, and the run's bookkeeping (history, best epoch, the
+    /// learning-rate schedule). `run` is a loop of these with checkpoints;
+    /// a growth loop calls it between expansions.
+    public func trainEpoch(observer: TrainingObserver? = nil) -> EpochMetrics {
         let epochStart = Date()
         var order = Array(0..<data.train.count)
         order.shuffle(using: &state.shuffleGenerator)
@@ -101,12 +119,15 @@ public final class Trainer {
         let trainSeconds = Date().timeIntervalSince(epochStart)
         let validation = network.evaluate(data.validation)
         state.epoch += 1
-        return EpochMetrics(
+        let metrics = EpochMetrics(
             epoch: state.epoch, trainLoss: lossSum / Double(max(1, seen)),
             trainAccuracy: Double(correct) / Double(max(1, seen)), validationLoss: validation.loss,
             validationAccuracy: validation.accuracy, learningRate: state.learningRate,
             parameters: network.parameterCount, seconds: Date().timeIntervalSince(epochStart),
             imagesPerSecond: Double(seen) / trainSeconds)
+        state.history.append(metrics)
+        _ = state.observe(validationAccuracy: metrics.validationAccuracy, patience: configuration.patience)
+        return metrics
     }
 
     /// Forward, cross-entropy + L1, backward, Adam. Returns the batch's mean

@@ -1,0 +1,292 @@
+/// The Kronecker-factored Fisher of one conv2d or linear layer (K-FAC,
+/// Martens & Grosse 2015; its convolutional form KFC, Grosse & Martens
+/// 2016) and the natural score it gives, accumulated from the layer's
+/// `PerExampleRecord`s.
+///
+/// The layer's parameters are read as one O×I matrix W̃ = [W | b]: the
+/// weight flattened to (O, C·K·K) in PyTorch's (O,C,K,K) order, or
+/// (O, inputs), and the bias, when the layer has one, as the last column.
+/// The input is extended to match with a homogeneous coordinate 1,
+/// appended last (I = C·K·K + 1 or inputs + 1 with a bias).
+///
+/// For examples n = 1…N with T positions each (H·W for a conv, 1 for a
+/// linear layer), let aₙₜ ∈ ℝᴵ be the input at position t (for a conv,
+/// column t of im2col(xₙ), plus the 1) and sₙₜ ∈ ℝᴼ the gradient of
+/// example n's own loss with respect to the output at t (the recorded
+/// gradient times `scale`). Then
+///
+///     Gₙ = Σₜ sₙₜ aₙₜᵀ                   example n's exact gradient of W̃ (O×I)
+///     Ω  = (1/N)    Σₙ Σₜ aₙₜ aₙₜᵀ      input factor (I×I)
+///     Γ  = (1/(N·T)) Σₙ Σₜ sₙₜ sₙₜᵀ     output-gradient factor (O×O)
+///     Ḡ  = (1/N)    Σₙ Gₙ               mean gradient (O×I)
+///
+/// and the empirical Fisher of vec(W̃) (columns stacked) is approximated by
+///
+///     F = (1/N) Σₙ vec(Gₙ) vec(Gₙ)ᵀ ≈ Ω ⊗ Γ.
+///
+/// For a linear layer this is K-FAC (inputs independent of output
+/// gradients). For a conv, KFC also takes the positions as homogeneous
+/// and their output gradients as uncorrelated: the T² cross terms of
+/// vec(Gₙ)vec(Gₙ)ᵀ collapse to T diagonal ones, hence 1/N in Ω but
+/// 1/(N·T) in Γ.
+///
+/// Accumulation. Each record (one batch) adds its examples through GEMMs
+/// in the record's scalar type: for a conv, the three products of one
+/// image (AAᵀ, SSᵀ, SAᵀ over its T positions, A the patches and S the
+/// output gradients) go into a scratch and are added to Double sums, one
+/// image at a time; for a linear layer, one GEMM per product covers the
+/// batch (inner dimension N, the order of a conv image's H·W). So a Float
+/// sum never spans more than one image or one batch, while the totals,
+/// over hundreds of examples whose terms span orders of magnitude, are
+/// kept in Double. The conversion costs 1/T of the image's GEMMs.
+public struct KroneckerFactors: Sendable {
+    /// The layer's weight, for messages and for callers matching layers.
+    public let weightPath: String
+    /// Whether the last column of W̃ is the bias (and aₙₜ ends in a 1).
+    public let hasBias: Bool
+    /// I: the side of Ω and the columns of Ḡ.
+    public let inputDimension: Int
+    /// O: the side of Γ and the rows of Ḡ.
+    public let outputDimension: Int
+    /// N: the examples accumulated so far.
+    public private(set) var examples = 0
+    /// N·T: the positions accumulated so far, Γ's normaliser.
+    private var positions = 0
+    /// Σ aaᵀ, Σ ssᵀ and Σ Gₙ.
+    private var sums: Sums
+
+    /// Empty factors for the layer that `record` belongs to (a conv2d or
+    /// linear layer; batch norm has no Kronecker structure).
+    public init<T: TensorScalar>(layerOf record: PerExampleRecord<T>) {
+        let (inputs, outputs) = Self.dimensions(record)
+        weightPath = record.weightPath
+        hasBias = record.biasPath != nil
+        inputDimension = inputs + (hasBias ? 1 : 0)
+        outputDimension = outputs
+        sums = Sums(inputs: inputDimension, outputs: outputDimension)
+    }
+
+    /// Input and output sizes of a conv2d or linear record, without the bias coordinate.
+    private static func dimensions<T>(_ record: PerExampleRecord<T>) -> (inputs: Int, outputs: Int) {
+        switch record.layer {
+        case .conv2d(let shape): return (shape.patchSize, shape.outChannels)
+        case .linear(_, let inputs, let outputs): return (inputs, outputs)
+        case .batchNorm:
+            preconditionFailure("KroneckerFactors: \(record.weightPath) is a batch norm; K-FAC needs conv2d or linear")
+        }
+    }
+
+    /// Adds the examples of one record of this layer. `scale` turns the
+    /// recorded gradients of a mean loss into per-example loss gradients
+    /// (the batch size), as in `PerExampleRecord.forEachExample(scale:)`.
+    @_specialize(where T == Float)
+    public mutating func accumulate<T: TensorScalar>(_ record: PerExampleRecord<T>, scale: T) {
+        let (inputs, outputs) = Self.dimensions(record)
+        precondition(record.weightPath == weightPath && (record.biasPath != nil) == hasBias
+                     && inputs + (hasBias ? 1 : 0) == inputDimension && outputs == outputDimension,
+                     "KroneckerFactors of \(weightPath) (\(outputDimension)×\(inputDimension)) given a record of "
+                     + "\(record.weightPath) (\(outputs)×\(inputs)\(record.biasPath == nil ? "" : " + bias"))")
+        let scale = Double(scale)
+        record.input.withPointer { x in
+            record.gradOutput.withPointer { dy in
+                switch record.layer {
+                case .conv2d(let shape):
+                    sums.addConv(input: x, gradOutput: dy, hasBias: hasBias, shape: shape, scale: scale)
+                    positions += shape.batch * shape.pixels
+                case .linear(let batch, let inputs, _):
+                    sums.addLinear(input: x, gradOutput: dy, hasBias: hasBias, batch: batch, inputs: inputs,
+                                   scale: scale)
+                    positions += batch
+                case .batchNorm: break  // rejected by `dimensions`
+                }
+            }
+        }
+        examples += record.batch
+    }
+
+    // MARK: The factors (zero before any example)
+
+    /// Ω (I×I, row-major).
+    public var inputFactor: [Double] { sums.input.map { $0 / Double(max(examples, 1)) } }
+    /// Γ (O×O, row-major).
+    public var outputGradientFactor: [Double] { sums.outputGradient.map { $0 / Double(max(positions, 1)) } }
+    /// Ḡ (O×I, row-major; the bias gradient, if any, in the last column).
+    public var meanGradient: [Double] { sums.gradient.map { $0 / Double(max(examples, 1)) } }
+
+    // MARK: Natural score
+
+    /// The natural score η = vec(Ḡ)ᵀ (Ω_d ⊗ Γ_d)⁻¹ vec(Ḡ): the mean gradient
+    /// measured by the inverse of the approximate Fisher (ḡᵀF⁻¹ḡ). Since
+    /// (Ω ⊗ Γ)⁻¹ vec(Ḡ) = vec(Γ⁻¹ Ḡ Ω⁻¹) for symmetric factors,
+    ///
+    ///     η = Σᵢⱼ (Γ_d⁻¹ Ḡ)ᵢⱼ (Ḡ Ω_d⁻¹)ᵢⱼ,
+    ///
+    /// two Cholesky solves with O and I right-hand sides; the (O·I)² matrix
+    /// is never formed.
+    ///
+    /// Damping λ is factored Tikhonov damping (Martens & Grosse 2015): damping
+    /// the product by λ·I would break the Kronecker structure, so each factor
+    /// gets a share, Ω_d = Ω + π√λ·I and Γ_d = Γ + (√λ/π)·I, with
+    /// π = √((tr Ω / I) / (tr Γ / O)) matching the shares to the factors'
+    /// average eigenvalues (Ω_d ⊗ Γ_d = Ω⊗Γ + π√λ·I⊗Γ + (√λ/π)·Ω⊗I + λ·I).
+    /// When either trace is zero (no input signal, or no gradient reaching
+    /// the layer) the ratio says nothing about scale and π = 1: both factors
+    /// then get √λ, which keeps them positive definite for λ > 0.
+    ///
+    /// Throws `NotPositiveDefiniteError` when a damped factor is not
+    /// numerically positive definite (λ = 0, or far below the factors' scale).
+    public func naturalScore(damping: Double) throws -> Double {
+        precondition(damping >= 0 && damping.isFinite, "naturalScore: damping \(damping) must be finite and ≥ 0")
+        let (i, o) = (inputDimension, outputDimension)
+        let omega = inputFactor, gamma = outputGradientFactor, gradient = meanGradient
+        let root = damping.squareRoot(), pi = Self.dampingSplit(omega: omega, i, gamma: gamma, o)
+        let omegaFactor = try CholeskyFactor(omega.addingDiagonal(pi * root, dimension: i), dimension: i,
+                                             name: "K-FAC input factor Ω of \(weightPath), damping \(damping)")
+        let gammaFactor = try CholeskyFactor(gamma.addingDiagonal(root / pi, dimension: o), dimension: o,
+                                             name: "K-FAC output-gradient factor Γ of \(weightPath), damping \(damping)")
+        // Rows of Ḡ are the vectors: Ḡ Ω_d⁻¹ (O×I). Rows of Ḡᵀ, the columns of Ḡ: (Γ_d⁻¹ Ḡ)ᵀ (I×O).
+        let rightSolved = omegaFactor.solve(gradient)
+        let leftSolvedTransposed = gammaFactor.solve(gradient.transposed(rows: o, columns: i))
+        var score = 0.0
+        for row in 0..<o {
+            for column in 0..<i { score += rightSolved[row * i + column] * leftSolvedTransposed[column * o + row] }
+        }
+        return score
+    }
+
+    /// π of the factored damping, 1 when either factor's trace is zero.
+    private static func dampingSplit(omega: [Double], _ i: Int, gamma: [Double], _ o: Int) -> Double {
+        let omegaMean = (0..<i).reduce(0.0) { $0 + omega[$1 * i + $1] } / Double(i)
+        let gammaMean = (0..<o).reduce(0.0) { $0 + gamma[$1 * o + $1] } / Double(o)
+        let pi = (omegaMean / gammaMean).squareRoot()
+        return omegaMean > 0 && gammaMean > 0 && pi.isFinite && pi > 0 ? pi : 1
+    }
+}
+
+/// The three sums of `KroneckerFactors`, in Double, and how a record adds to them.
+private struct Sums {
+    var input: [Double], outputGradient: [Double], gradient: [Double]
+    let inputs: Int, outputs: Int
+
+    init(inputs: Int, outputs: Int) {
+        self.inputs = inputs
+        self.outputs = outputs
+        input = Array(repeating: 0, count: inputs * inputs)
+        outputGradient = Array(repeating: 0, count: outputs * outputs)
+        gradient = Array(repeating: 0, count: outputs * inputs)
+    }
+
+    /// Adds the GEMM products of one image or batch: Σaaᵀ as is, Σssᵀ times
+    /// scale² and Σsaᵀ times scale (the gradients were recorded unscaled).
+    mutating func add<T: TensorScalar>(_ products: ProductScratch<T>, scale: Double) {
+        input.withUnsafeMutableBufferPointer { Self.add(products.input, into: $0, factor: 1) }
+        outputGradient.withUnsafeMutableBufferPointer { Self.add(products.outputGradient, into: $0, factor: scale * scale) }
+        gradient.withUnsafeMutableBufferPointer { Self.add(products.gradient, into: $0, factor: scale) }
+    }
+
+    @inline(__always)
+    private static func add<T: TensorScalar>(_ source: UnsafeMutablePointer<T>, into sum: UnsafeMutableBufferPointer<Double>,
+                                      factor: Double) {
+        for k in sum.indices { sum[k] += Double(source[k]) * factor }
+    }
+
+    /// Conv: per image n, A = im2col(xₙ) with a row of ones for the bias
+    /// (I×T) and S = dyₙ (O×T); AAᵀ, SSᵀ and SAᵀ go through a scratch in T
+    /// and are added in Double. Images are split across threads, each
+    /// with its own partial sums, added in thread order (reproducible).
+    @_specialize(where T == Float)
+    mutating func addConv<T: TensorScalar>(
+        input x: UnsafePointer<T>, gradOutput dy: UnsafePointer<T>, hasBias: Bool, shape s: Conv2dShape, scale: Double
+    ) {
+        let (i, o, t) = (inputs, outputs, s.pixels)
+        // One Sums each, built separately: threads must not share (copy-on-write) buffers.
+        var partials = (0..<min(ComputeThreads.count, s.batch)).map { _ in Sums(inputs: i, outputs: o) }
+        partials.withUnsafeMutableBufferPointer { partials in
+            parallelChunks(s.batch) { chunk, images in
+                let columns = UnsafeMutablePointer<T>.allocate(capacity: i * t)
+                defer { columns.deallocate() }
+                // im2col fills the first C·K·K rows; the bias row of ones stays.
+                if hasBias { (columns + s.patchSize * t).initialize(repeating: 1, count: t) }
+                ProductScratch<T>.with(inputs: i, outputs: o) { products in
+                    for n in images {
+                        im2col(x + n * s.inputImageSize, columns, s)
+                        let grad = dy + n * s.outputImageSize
+                        T.gemm(transposeA: false, transposeB: true, m: i, n: i, k: t, alpha: 1, a: columns, lda: t,
+                               b: columns, ldb: t, beta: 0, c: products.input, ldc: i)
+                        T.gemm(transposeA: false, transposeB: true, m: o, n: o, k: t, alpha: 1, a: grad, lda: t,
+                               b: grad, ldb: t, beta: 0, c: products.outputGradient, ldc: o)
+                        T.gemm(transposeA: false, transposeB: true, m: o, n: i, k: t, alpha: 1, a: grad, lda: t,
+                               b: columns, ldb: t, beta: 0, c: products.gradient, ldc: i)
+                        partials[chunk].add(products, scale: scale)
+                    }
+                }
+            }
+        }
+        for partial in partials {
+            input.withUnsafeMutableBufferPointer { addInPlace(partial.input, into: $0.baseAddress!, count: $0.count) }
+            outputGradient.withUnsafeMutableBufferPointer {
+                addInPlace(partial.outputGradient, into: $0.baseAddress!, count: $0.count)
+            }
+            gradient.withUnsafeMutableBufferPointer { addInPlace(partial.gradient, into: $0.baseAddress!, count: $0.count) }
+        }
+    }
+
+    /// Linear: X (N×I, with a column of ones for the bias) and S = dy
+    /// (N×O); XᵀX, SᵀS and SᵀX over the whole batch, one GEMM each.
+    @_specialize(where T == Float)
+    mutating func addLinear<T: TensorScalar>(
+        input x: UnsafePointer<T>, gradOutput dy: UnsafePointer<T>, hasBias: Bool, batch: Int, inputs layerInputs: Int,
+        scale: Double
+    ) {
+        let (i, o) = (inputs, outputs)
+        var extended = [T](repeating: 1, count: hasBias ? batch * i : 0)
+        if hasBias {
+            for n in 0..<batch {
+                for k in 0..<layerInputs { extended[n * i + k] = x[n * layerInputs + k] }
+            }
+        }
+        func products(_ a: UnsafePointer<T>) {
+            ProductScratch<T>.with(inputs: i, outputs: o) { products in
+                T.gemm(transposeA: true, transposeB: false, m: i, n: i, k: batch, alpha: 1, a: a, lda: i,
+                       b: a, ldb: i, beta: 0, c: products.input, ldc: i)
+                T.gemm(transposeA: true, transposeB: false, m: o, n: o, k: batch, alpha: 1, a: dy, lda: o,
+                       b: dy, ldb: o, beta: 0, c: products.outputGradient, ldc: o)
+                T.gemm(transposeA: true, transposeB: false, m: o, n: i, k: batch, alpha: 1, a: dy, lda: o,
+                       b: a, ldb: i, beta: 0, c: products.gradient, ldc: i)
+                add(products, scale: scale)
+            }
+        }
+        if hasBias { extended.withUnsafeBufferPointer { products($0.baseAddress!) } } else { products(x) }
+    }
+}
+
+/// GEMM outputs in the record's scalar type: AAᵀ (I×I), SSᵀ (O×O), SAᵀ (O×I).
+private struct ProductScratch<T: TensorScalar> {
+    let input: UnsafeMutablePointer<T>, outputGradient: UnsafeMutablePointer<T>, gradient: UnsafeMutablePointer<T>
+
+    static func with(inputs i: Int, outputs o: Int, _ body: (ProductScratch<T>) -> Void) {
+        let input = UnsafeMutablePointer<T>.allocate(capacity: i * i)
+        let outputGradient = UnsafeMutablePointer<T>.allocate(capacity: o * o)
+        let gradient = UnsafeMutablePointer<T>.allocate(capacity: o * i)
+        defer { input.deallocate(); outputGradient.deallocate(); gradient.deallocate() }
+        body(ProductScratch(input: input, outputGradient: outputGradient, gradient: gradient))
+    }
+}
+
+extension Array where Element == Double {
+    /// A copy of this n×n row-major matrix plus `value` on the diagonal.
+    fileprivate func addingDiagonal(_ value: Double, dimension n: Int) -> [Double] {
+        var result = self
+        for k in 0..<n { result[k * n + k] += value }
+        return result
+    }
+
+    /// The transpose of this rows×columns row-major matrix.
+    fileprivate func transposed(rows: Int, columns: Int) -> [Double] {
+        var result = self
+        for r in 0..<rows {
+            for c in 0..<columns { result[c * rows + r] = self[r * columns + c] }
+        }
+        return result
+    }
+}

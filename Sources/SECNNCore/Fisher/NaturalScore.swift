@@ -1,0 +1,61 @@
+/// Which approximation of the Fisher the natural expansion score uses.
+public enum NaturalScoreMethod: String, CaseIterable, Codable, Sendable {
+    /// The diagonal of the empirical Fisher (`DiagonalFisher`).
+    case diag
+    /// Kronecker-factored blocks for conv (KFC) and linear (K-FAC) layers,
+    /// the diagonal for batch norm (`KroneckerFactors`).
+    case kfac
+}
+
+/// How to compute η = gᵀF⁻¹g.
+public struct NaturalScoreSettings: Codable, Equatable, Sendable {
+    public var method: NaturalScoreMethod
+    /// Added to each diagonal Fisher entry. Absolute, so it must stay far
+    /// below the squared per-example gradients of the smallest parameters:
+    /// the weights of a new channel start near 1e-4, their squared
+    /// gradients near 1e-10 or below.
+    public var epsilon: Double
+    /// Tikhonov damping γ of the Kronecker factors, split between them as
+    /// π√γ and √γ/π.
+    public var damping: Double
+
+    public init(method: NaturalScoreMethod = .diag, epsilon: Double = 1e-16, damping: Double = 1e-3) {
+        self.method = method
+        self.epsilon = epsilon
+        self.damping = damping
+    }
+}
+
+/// Collects the per-example statistics of one model's layers (from the
+/// records of any number of backward passes) and turns them into η.
+public struct NaturalScoreAccumulator: Sendable {
+    public let settings: NaturalScoreSettings
+    private var diagonal = DiagonalFisher()
+    private var factors: [String: KroneckerFactors] = [:]
+
+    public init(settings: NaturalScoreSettings) {
+        self.settings = settings
+    }
+
+    /// Adds a layer's examples; `scale` turns the recorded gradients of a
+    /// mean loss into per-example gradients (the batch size).
+    @_specialize(where T == Float)
+    public mutating func accumulate<T: TensorScalar>(_ record: PerExampleRecord<T>, scale: T) {
+        switch (settings.method, record.layer) {
+        case (.kfac, .conv2d), (.kfac, .linear):
+            var layer = factors.removeValue(forKey: record.weightPath) ?? KroneckerFactors(layerOf: record)
+            layer.accumulate(record, scale: scale)
+            factors[record.weightPath] = layer
+        default:
+            diagonal.accumulate(record, scale: scale)
+        }
+    }
+
+    /// η summed over every layer seen. Throws if a damped Kronecker factor
+    /// is not positive definite (damping far below the factors' scale).
+    public func score() throws -> Double {
+        try factors.keys.sorted().reduce(diagonal.naturalScore(epsilon: settings.epsilon)) {
+            try $0 + factors[$1]!.naturalScore(damping: settings.damping)
+        }
+    }
+}

@@ -1,0 +1,22 @@
+import SECNNCore
+
+extension Candidate {
+    /// The model this expansion makes of `network`. The noise of the new
+    /// weights comes from a generator derived from the options' seed, the
+    /// block and the op, so the model a candidate was scored as and the one
+    /// a rule's choice produces are the same. `calibration` images set a
+    /// new layer's batch-norm statistics.
+    public func materialise(
+        on network: SECNNNetwork<Float>, calibration: Tensor<Float>, options: ScoringOptions
+    ) throws -> (network: SECNNNetwork<Float>, expansion: Expansion) {
+        var generator = SeededGenerator(seed: options.seed).derived(UInt64(1_000 + 2 * block + (op == .widen ? 1 : 0)))
+        switch op {
+        case .layer:
+            return try network.addingLayer(toBlock: block, calibration: calibration, noise: options.noise,
+                                           limits: options.limits, generator: &generator)
+        case .widen:
+            return try network.widening(block: block, by: channels, noise: options.noise, limits: options.limits,
+                                        generator: &generator)
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import SECNNCore
+
+/// Computes natural expansion scores on a fixed subset of training images:
+/// η of the current model and of every candidate expansion.
+///
+/// Batch norm runs in eval mode (running statistics) and dropout is off,
+/// for three reasons: each example's gradient is then the gradient of its
+/// own loss (batch statistics would couple the examples of a chunk, so the
+/// "per-example" gradients, and with them the Fisher, would depend on how
+/// the subset is chunked); the score describes the function the checkpoint
+/// computes; and the identity-initialised candidates are exact there
+/// (`addingLayer`). The loss is the cross-entropy alone: the L1 term is a
+/// prior on the weights, not evidence from the data.
+///
+/// A candidate's score is by definition the score of the materialised
+/// candidate model (`Candidate.materialise`, the same model a rule's
+/// choice produces). The work shared with the current model is what the
+/// maths leaves unchanged: the blocks in front of the one a candidate
+/// grows. Per chunk, one recorded forward pass of the current model gives
+/// every block boundary; a candidate on block b runs its forward pass from
+/// boundary b only, and its backward pass continues into the shared
+/// prefix by seeding the prefix graph with the gradients of the boundary.
+/// Candidates share unchanged tensors with the current model (copy on
+/// write), so no candidate deep-copies the network.
+public struct CandidateScorer: Sendable {
+    public let options: ScoringOptions
+    /// The images every score is computed on.
+    public let subset: LabeledImages
+
+    public init(options: ScoringOptions, subset: LabeledImages) throws {
+        try options.validate()
+        guard subset.count >= 1 else { throw ModelError.invalidConfiguration("scoring: the subset holds no images") }
+        self.options = options
+        self.subset = subset
+    }
+
+    /// Chooses the subset from `training` (`options.subsetSize` images by `options.seed`).
+    public init(options: ScoringOptions, training: LabeledImages) throws {
+        try self.init(options: options, subset: training.scoringSubset(count: options.subsetSize, seed: options.seed))
+    }
+
+    /// η of `network` alone.
+    public func score(_ network: SECNNNetwork<Float>) throws -> NaturalScore {
+        var variants = [Variant(start: network.spec.blocks.count, network: network, settings: options.fisher)]
+        accumulate(network, &variants)
+        return try variants[0].score()
+    }
+
+    /// η of `network` and of each candidate; candidates the limits refuse
+    /// are listed with the reason instead.
+    public func score(_ network: SECNNNetwork<Float>, candidates: [Candidate]) throws -> ScoreReport {
+        var variants = [Variant(start: network.spec.blocks.count, network: network, settings: options.fisher)]
+        var scored: [Candidate] = [], refused: [RefusedCandidate] = []
+        let calibration = subset.batch(Array(0..<subset.count)[...]).0
+        for candidate in candidates {
+            do {
+                let grown = try candidate.materialise(on: network, calibration: calibration, options: options).network
+                variants.append(Variant(start: candidate.block, network: grown, settings: options.fisher))
+                scored.append(candidate)
+            } catch {
+                refused.append(RefusedCandidate(candidate: candidate, reason: "\(error)"))
+            }
+        }
+        accumulate(network, &variants)
+        let current = try variants[0].score()
+        let scores = try zip(scored, variants.dropFirst()).map { candidate, variant in
+            let score = try variant.score()
+            return CandidateScore(candidate: candidate, score: score, deltaParameters: score.parameters - current.parameters)
+        }
+        return ScoreReport(method: options.fisher.method.rawValue, current: current, candidates: scores,
+                           refused: refused)
+    }
+
+    /// A model to score and the block boundary its forward pass starts from.
+    private struct Variant {
+        let start: Int
+        var network: SECNNNetwork<Float>
+        var accumulator: NaturalScoreAccumulator
+
+        init(start: Int, network: SECNNNetwork<Float>, settings: NaturalScoreSettings) {
+            self.start = start
+            self.network = network
+            accumulator = NaturalScoreAccumulator(settings: settings)
+        }
+
+        func score() throws -> NaturalScore {
+            NaturalScore(eta: try accumulator.score(), parameters: network.parameterCount)
+        }
+    }
+
+    private func accumulate(_ network: SECNNNetwork<Float>, _ variants: inout [Variant]) {
+        for first in stride(from: 0, to: subset.count, by: options.chunkSize) {
+            let (images, labels) = subset.batch((first..<min(first + options.chunkSize, subset.count)).map { $0 }[...])
+            // Every per-example gradient of a mean loss over the chunk is 1/count of the example's own.
+            let scale = Float(labels.count)
+            let prefix = Graph<Float>(training: false)
+            prefix.collectsPerExampleRecords = true
+            var current = network
+            let parameters = Self.parameters(of: current, on: prefix)
+            var boundaries = [BlockBoundary(main: prefix.input(images), skip: nil)]
+            for b in current.spec.blocks.indices {
+                boundaries.append(current.forwardBlock(b, prefix, from: boundaries[b], parameters: parameters))
+            }
+            for v in variants.indices {
+                let boundary = boundaries[variants[v].start]
+                let suffix = Graph<Float>(training: false)
+                suffix.collectsPerExampleRecords = true
+                let main = suffix.input(prefix.value(boundary.main), differentiable: boundary.skip != nil)
+                let skip = boundary.skip.map { suffix.input(prefix.value($0), differentiable: true) }
+                var state = BlockBoundary(main: main, skip: skip)
+                let suffixParameters = Self.parameters(of: variants[v].network, on: suffix)
+                for b in variants[v].start..<variants[v].network.spec.blocks.count {
+                    state = variants[v].network.forwardBlock(b, suffix, from: state, parameters: suffixParameters)
+                }
+                let logits = variants[v].network.forwardHead(suffix, from: state, parameters: suffixParameters)
+                suffix.backward(from: suffix.crossEntropy(logits, labels: labels))
+                for record in suffix.perExampleRecords { variants[v].accumulator.accumulate(record, scale: scale) }
+                guard let prefixSkip = boundary.skip, let skip else { continue }
+                prefix.backward(seeds: [(boundary.main, suffix.gradient(main)!), (prefixSkip, suffix.gradient(skip)!)])
+                for record in prefix.perExampleRecords { variants[v].accumulator.accumulate(record, scale: scale) }
+            }
+        }
+    }
+
+    private static func parameters(of network: SECNNNetwork<Float>, on graph: Graph<Float>) -> [String: Variable] {
+        var parameters: [String: Variable] = [:]
+        for path in network.parameterPaths { parameters[path] = graph.parameter(network.state.tensor(path), path: path) }
+        return parameters
+    }
+}

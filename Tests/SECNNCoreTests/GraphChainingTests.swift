@@ -1,0 +1,57 @@
+import SECNNCore
+import XCTest
+import _SECNNTestSupport
+
+/// `backward(seeds:)`: a forward pass split over two graphs gives the
+/// gradients of the whole, and one recorded graph can be differentiated
+/// again from other seeds.
+final class GraphChainingTests: XCTestCase {
+    private var generator = SeededGenerator(seed: 7)
+
+    func testTwoChainedGraphsGiveTheGradientsOfOne() {
+        let x: Tensor<Double> = randomTensor([2, 2, 4, 4], &generator)
+        let w1: Tensor<Double> = randomTensor([3, 2, 3, 3], &generator)
+        let w2: Tensor<Double> = randomTensor([2, 3, 3, 3], &generator)
+        let labels: [Int32] = [0, 1]
+
+        // One graph: conv → leaky → (pool used twice: main and skip) → conv → concat → loss.
+        let whole = Graph<Double>(training: false)
+        let (wholeW1, wholeW2) = (whole.parameter(w1, path: "w1"), whole.parameter(w2, path: "w2"))
+        let pooled = whole.maxPool2x2(whole.leakyReLU(whole.conv2d(whole.input(x), weight: wholeW1, bias: nil), slope: 0.2))
+        whole.backward(from: head(whole, pooled, pooled, wholeW2, labels))
+        let expected = whole.parameterGradients()
+
+        // The same split at the pooled boundary, which feeds both paths of the second graph.
+        let first = Graph<Double>(training: false)
+        let firstW1 = first.parameter(w1, path: "w1")
+        let boundary = first.maxPool2x2(first.leakyReLU(first.conv2d(first.input(x), weight: firstW1, bias: nil), slope: 0.2))
+        let second = Graph<Double>(training: false)
+        let main = second.input(first.value(boundary), differentiable: true)
+        let skip = second.input(first.value(boundary), differentiable: true)
+        let secondW2 = second.parameter(w2, path: "w2")
+        second.backward(from: head(second, main, skip, secondW2, labels))
+        for _ in 0..<2 {  // twice: the second pass must not add to the first
+            first.backward(seeds: [(boundary, second.gradient(main)!), (boundary, second.gradient(skip)!)])
+            assertClose(first.parameterGradients()["w1"]!.scalars, expected["w1"]!.scalars, tolerance: 1e-12, "w1")
+        }
+        assertClose(second.parameterGradients()["w2"]!.scalars, expected["w2"]!.scalars, tolerance: 1e-12, "w2")
+    }
+
+    func testRepeatedBackwardClearsPerExampleRecords() {
+        let graph = Graph<Double>(training: false)
+        graph.collectsPerExampleRecords = true
+        let w: Tensor<Double> = randomTensor([3, 4], &generator)
+        let y = graph.linear(graph.input(randomTensor([2, 4], &generator)), weight: graph.parameter(w, path: "w"), bias: nil)
+        let loss = graph.crossEntropy(y, labels: [0, 2])
+        graph.backward(from: loss)
+        let gradient = graph.parameterGradients()["w"]!
+        graph.backward(seeds: [(loss, Tensor(repeating: 2, shape: [1]))])
+        XCTAssertEqual(graph.perExampleRecords.count, 1)
+        assertClose(graph.parameterGradients()["w"]!.scalars, gradient.scalars.map { 2 * $0 }, tolerance: 1e-12, "2× seed")
+    }
+
+    private func head(_ g: Graph<Double>, _ main: Variable, _ skip: Variable, _ w2: Variable, _ labels: [Int32]) -> Variable {
+        let mixed = g.concatChannels(g.conv2d(main, weight: w2, bias: nil), skip)
+        return g.crossEntropy(g.reshape(mixed, to: [2, 5 * 2 * 2]), labels: labels)
+    }
+}

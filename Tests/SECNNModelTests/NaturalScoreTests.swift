@@ -1,0 +1,98 @@
+import SECNNCore
+import SECNNModel
+import XCTest
+import _SECNNTestSupport
+
+/// The model-level natural scores against their definitions, and the shared
+/// candidate scoring against materialised candidate models.
+final class NaturalScoreTests: XCTestCase {
+    /// A small network on 1×8×8 images (the digits' shape), randomly
+    /// initialised, with non-trivial batch-norm running statistics.
+    private func fixture(_ text: String = "3x1,4x2,3x1") throws -> (SECNNNetwork<Float>, LabeledImages) {
+        var generator = SeededGenerator(seed: 5)
+        let spec = try ArchitectureSpec(parsing: text, inputChannels: 1, inputHeight: 8, inputWidth: 8, classes: 4)
+        let initial = SECNNNetwork<Float>(spec: spec, generator: &generator)
+        var tensors: [String: Tensor<Float>] = [:]
+        for (path, tensor) in initial.state.entries {
+            let shifted = path.hasSuffix("running_var") ? tensor.scalars.map { _ in Float(0.5 + generator.nextUnit()) }
+                : path.hasSuffix("running_mean") ? tensor.scalars.map { _ in Float(generator.nextNormal() * 0.2) }
+                : tensor.scalars
+            tensors[path] = Tensor(shape: tensor.shape, scalars: shifted)
+        }
+        let network = try SECNNNetwork<Float>(spec: spec, tensors: tensors, source: "fixture")
+        let count = 11
+        let images = LabeledImages(images: (0..<(count * 64)).map { _ in Float(generator.nextNormal()) },
+                                   labels: (0..<count).map { _ in Int32(generator.next() % 4) },
+                                   channels: 1, height: 8, width: 8)
+        return (network, images)
+    }
+
+    private func options(_ method: NaturalScoreMethod, epsilon: Double = 1e-12) -> ScoringOptions {
+        // Chunks of 4 over 11 images: the last chunk is short.
+        ScoringOptions(fisher: NaturalScoreSettings(method: method, epsilon: epsilon, damping: 1e-3),
+                       subsetSize: 11, chunkSize: 4, widenChannels: 2, noise: 1e-2, seed: 3)
+    }
+
+    func testDiagonalScoreEqualsExplicitPerExampleGradientsInDouble() throws {
+        let (network, images) = try fixture()
+        let double = try SECNNNetwork<Double>(
+            spec: network.spec, tensors: Dictionary(uniqueKeysWithValues: network.state.entries.map {
+                ($0.path, Tensor<Double>(shape: $0.tensor.shape, scalars: $0.tensor.scalars.map(Double.init)))
+            }), source: "double")
+        var vectors: [[Double]] = []
+        for n in 0..<images.count {
+            var model = double
+            let (image, label) = images.batch([n][...])
+            let graph = Graph<Double>(training: false)
+            let (logits, _) = model.forward(graph, images: Tensor(shape: image.shape, scalars: image.scalars.map(Double.init)))
+            graph.backward(from: graph.crossEntropy(logits, labels: label))
+            let gradients = graph.parameterGradients()
+            vectors.append(model.parameterPaths.flatMap { gradients[$0]!.scalars })
+        }
+        XCTAssertEqual(vectors[0].count, network.parameterCount)
+        for epsilon in [1e-12, 1e-4] {
+            var expected = 0.0
+            for i in vectors[0].indices {
+                let mean = vectors.reduce(0) { $0 + $1[i] } / Double(vectors.count)
+                let fisher = vectors.reduce(0) { $0 + $1[i] * $1[i] } / Double(vectors.count)
+                expected += mean * mean / (fisher + epsilon)
+            }
+            let score = try CandidateScorer(options: options(.diag, epsilon: epsilon), subset: images).score(network)
+            XCTAssertEqual(score.parameters, network.parameterCount)
+            XCTAssertEqual(score.eta, expected, accuracy: 1e-5 * expected, "diagonal η, ε \(epsilon)")
+        }
+    }
+
+    func testCandidateScoresEqualScoresOfMaterialisedCandidates() throws {
+        let (network, images) = try fixture()
+        for method in NaturalScoreMethod.allCases {
+            let scorer = try CandidateScorer(options: options(method), subset: images)
+            let candidates = Candidate.all(blocks: network.spec.blocks.count, widenBy: 2)
+            let report = try scorer.score(network, candidates: candidates)
+            XCTAssertEqual(report.candidates.map(\.candidate), candidates)
+            XCTAssertEqual(report.current, try scorer.score(network), "\(method): current model")
+            let calibration = images.batch(Array(0..<images.count)[...]).0
+            for scored in report.candidates {
+                let grown = try scored.candidate.materialise(on: network, calibration: calibration,
+                                                             options: scorer.options).network
+                let reference = try scorer.score(grown)
+                XCTAssertEqual(scored.score.parameters, reference.parameters)
+                XCTAssertEqual(scored.deltaParameters, grown.parameterCount - network.parameterCount)
+                XCTAssertEqual(scored.score.eta, reference.eta, accuracy: 1e-4 * reference.eta,
+                               "\(method): \(scored.candidate)")
+                XCTAssertNotEqual(scored.score.eta, report.current.eta, "\(method): \(scored.candidate) scored as the current model")
+            }
+        }
+    }
+
+    func testRefusedCandidatesAreListedNotScored() throws {
+        let (network, images) = try fixture()
+        var options = options(.diag)
+        options.limits = ExpansionLimits(maxLayersPerBlock: 2)
+        let report = try CandidateScorer(options: options, subset: images)
+            .score(network, candidates: [Candidate(block: 1, op: .layer), Candidate(block: 0, op: .layer)])
+        XCTAssertEqual(report.candidates.map(\.candidate), [Candidate(block: 0, op: .layer)])
+        XCTAssertEqual(report.refused.map(\.candidate), [Candidate(block: 1, op: .layer)])
+        XCTAssertTrue(report.refused[0].reason.contains("block 1"), report.refused[0].reason)
+    }
+}
