@@ -102,7 +102,7 @@ extension Graph {
     /// updates its running averages); in eval mode it uses `running`.
     public func batchNorm(
         _ x: Variable, gamma: Variable, beta: Variable,
-        running: (mean: [T], variance: [T]), epsilon: T = 1e-5
+        running: (mean: [T], variance: [T]), epsilon: T = T(batchNormEpsilon)
     ) -> (output: Variable, batchStatistics: BatchNormStatistics<T>?) {
         let input = value(x)
         let (batch, channels) = (input.shape[0], input.shape[1])

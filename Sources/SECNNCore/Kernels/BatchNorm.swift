@@ -5,6 +5,12 @@
 // unbiased one, running = (1 - momentum)·running + momentum·batch.
 
 /// Per-channel statistics used to normalise: mean and 1/sqrt(var + eps).
+
+/// The ε of every batch norm in the network (PyTorch's default). Public
+/// because an expansion that initialises a batch norm to the identity must
+/// use the same value.
+public let batchNormEpsilon = 1e-5
+
 public struct BatchNormStatistics<T: TensorScalar>: Sendable {
     public var mean: [T]
     public var inverseStd: [T]

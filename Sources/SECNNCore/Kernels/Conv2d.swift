@@ -159,7 +159,8 @@ public func conv2dImageWeightGradientTransposed<T: TensorScalar>(
             let row = gradOutput + o * s.pixels
             var sum: T = 0
             for i in 0..<s.pixels { sum += row[i] }
-            gradBias[o] = beta * gradBias[o] + sum
+            // As BLAS does, beta 0 ignores the old value, which may be uninitialised memory (0 · NaN is NaN).
+            gradBias[o] = beta == 0 ? sum : beta * gradBias[o] + sum
         }
     }
 }

@@ -1,9 +1,6 @@
 import SECNNCore
 
 extension SECNNNetwork {
-    /// The epsilon of the network's batch norms (`Graph.batchNorm`'s default).
-    private static var batchNormEpsilon: Double { 1e-5 }
-
     /// The network with a conv layer appended to block `block`, initialised
     /// to change the eval-mode function as little as possible.
     ///
@@ -53,7 +50,7 @@ extension SECNNNetwork {
                 for tap in 0..<9 { weight.append((o == c && tap == 4 ? 1 : 0) + T(noise * generator.nextNormal())) }
             }
         }
-        let epsilon = Self.batchNormEpsilon
+        let epsilon = batchNormEpsilon
         let conv = ParameterPath.conv(block, layers), bn = ParameterPath.batchNorm(block, layers)
         var edit = StateEdit(self)
         edit.add("\(conv).weight", Tensor(shape: [channels, channels, 3, 3], scalars: weight))

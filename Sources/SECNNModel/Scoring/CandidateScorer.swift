@@ -84,7 +84,12 @@ public struct CandidateScorer: Sendable {
         }
 
         func score() throws -> NaturalScore {
-            NaturalScore(eta: try accumulator.score(), parameters: network.parameterCount)
+            let eta = try accumulator.score()
+            guard eta.isFinite else {
+                throw ModelError.invalidConfiguration(
+                    "scoring \(network.spec): η is \(eta); the model's gradients are not finite (has training diverged?)")
+            }
+            return NaturalScore(eta: eta, parameters: network.parameterCount)
         }
     }
 
