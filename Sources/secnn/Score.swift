@@ -59,7 +59,7 @@ struct Score: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let start = Date()
+        var scoringSeconds = 0.0
         let (loaded, report) = try reportingErrors { () -> (Checkpoint, ScoreReport) in
             let loaded = try Checkpoint(contentsOf: checkpoint)
             let configuration = loaded.configuration ?? TrainingConfiguration()
@@ -69,7 +69,10 @@ struct Score: ParsableCommand {
             let data = TrainingData(pair, validation: configuration.validation, seed: configuration.seed)
             let scorer = try CandidateScorer(options: options(seed: seed ?? configuration.seed), training: data.train)
             let candidates = Candidate.all(blocks: loaded.network.spec.blocks.count, widenBy: widen)
-            return (loaded, try scorer.score(loaded.network, candidates: candidates))
+            let start = Date()
+            let report = try scorer.score(loaded.network, candidates: candidates)
+            scoringSeconds = Date().timeIntervalSince(start)
+            return (loaded, report)
         }
         if json {
             print(try String(decoding: ScoreReportJSON(report).encoded(), as: UTF8.self))
@@ -82,7 +85,7 @@ struct Score: ParsableCommand {
         output.add("params", report.current.parameters)
         output.add("eta_c", report.current.eta)
         output.add("eta_c_per_param", report.current.perParameter)
-        output.add("seconds", Date().timeIntervalSince(start))
+        output.add("scoring_seconds", scoringSeconds)
         output.print()
     }
 }

@@ -211,12 +211,7 @@ private struct Sums {
                     for n in images {
                         im2col(x + n * s.inputImageSize, columns, s)
                         let grad = dy + n * s.outputImageSize
-                        T.gemm(transposeA: false, transposeB: true, m: i, n: i, k: t, alpha: 1, a: columns, lda: t,
-                               b: columns, ldb: t, beta: 0, c: products.input, ldc: i)
-                        T.gemm(transposeA: false, transposeB: true, m: o, n: o, k: t, alpha: 1, a: grad, lda: t,
-                               b: grad, ldb: t, beta: 0, c: products.outputGradient, ldc: o)
-                        T.gemm(transposeA: false, transposeB: true, m: o, n: i, k: t, alpha: 1, a: grad, lda: t,
-                               b: columns, ldb: t, beta: 0, c: products.gradient, ldc: i)
+                        products.compute(inputs: columns, gradients: grad, samples: t, sampleMajor: false)
                         partials[chunk].add(products, scale: scale)
                     }
                 }
@@ -247,12 +242,7 @@ private struct Sums {
         }
         func products(_ a: UnsafePointer<T>) {
             ProductScratch<T>.with(inputs: i, outputs: o) { products in
-                T.gemm(transposeA: true, transposeB: false, m: i, n: i, k: batch, alpha: 1, a: a, lda: i,
-                       b: a, ldb: i, beta: 0, c: products.input, ldc: i)
-                T.gemm(transposeA: true, transposeB: false, m: o, n: o, k: batch, alpha: 1, a: dy, lda: o,
-                       b: dy, ldb: o, beta: 0, c: products.outputGradient, ldc: o)
-                T.gemm(transposeA: true, transposeB: false, m: o, n: i, k: batch, alpha: 1, a: dy, lda: o,
-                       b: a, ldb: i, beta: 0, c: products.gradient, ldc: i)
+                products.compute(inputs: a, gradients: dy, samples: batch, sampleMajor: true)
                 add(products, scale: scale)
             }
         }
@@ -263,13 +253,30 @@ private struct Sums {
 /// GEMM outputs in the record's scalar type: AAᵀ (I×I), SSᵀ (O×O), SAᵀ (O×I).
 private struct ProductScratch<T: TensorScalar> {
     let input: UnsafeMutablePointer<T>, outputGradient: UnsafeMutablePointer<T>, gradient: UnsafeMutablePointer<T>
+    let inputs: Int, outputs: Int
+
+    /// The three products over `samples` columns of A (I features) and S
+    /// (O features), stored feature-major (a row per feature: a conv image's
+    /// im2col and output gradient) or sample-major (a row per sample: a
+    /// batch of linear-layer inputs and output gradients).
+    func compute(inputs a: UnsafePointer<T>, gradients g: UnsafePointer<T>, samples: Int, sampleMajor: Bool) {
+        let (i, o) = (inputs, outputs)
+        func product(_ x: UnsafePointer<T>, rows: Int, _ y: UnsafePointer<T>, columns: Int, into c: UnsafeMutablePointer<T>) {
+            T.gemm(transposeA: sampleMajor, transposeB: !sampleMajor, m: rows, n: columns, k: samples, alpha: 1,
+                   a: x, lda: sampleMajor ? rows : samples, b: y, ldb: sampleMajor ? columns : samples,
+                   beta: 0, c: c, ldc: columns)
+        }
+        product(a, rows: i, a, columns: i, into: input)
+        product(g, rows: o, g, columns: o, into: outputGradient)
+        product(g, rows: o, a, columns: i, into: gradient)
+    }
 
     static func with(inputs i: Int, outputs o: Int, _ body: (ProductScratch<T>) -> Void) {
         let input = UnsafeMutablePointer<T>.allocate(capacity: i * i)
         let outputGradient = UnsafeMutablePointer<T>.allocate(capacity: o * o)
         let gradient = UnsafeMutablePointer<T>.allocate(capacity: o * i)
         defer { input.deallocate(); outputGradient.deallocate(); gradient.deallocate() }
-        body(ProductScratch(input: input, outputGradient: outputGradient, gradient: gradient))
+        body(ProductScratch(input: input, outputGradient: outputGradient, gradient: gradient, inputs: i, outputs: o))
     }
 }
 
