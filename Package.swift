@@ -7,6 +7,7 @@ let package = Package(
         .executable(name: "secnn", targets: ["secnn"]),
         .library(name: "SECNNCore", targets: ["SECNNCore"]),
         .library(name: "SECNNModel", targets: ["SECNNModel"]),
+        .library(name: "SECNNRules", targets: ["SECNNRules"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -27,6 +28,11 @@ let package = Package(
         // MARK: - Build tools
         .executableTarget(name: "embed-files", path: "Sources/embed-files"),
         .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["embed-files"]),
+        .plugin(
+            name: "CheckRules",
+            capability: .command(intent: .custom(verb: "check-rules",
+                                                 description: "Dry-run growth rules (default rules/*.lua) in secnn's sandbox")),
+            dependencies: ["secnn"]),
 
         // MARK: - Libraries (dependencies point one way: Core <- Model <- CLI)
         .target(name: "SECNNCore", dependencies: ["COpenBLAS", "CMalloc"]),
@@ -36,17 +42,22 @@ let package = Package(
             exclude: ["Embedded/CREDITS.md"],
             plugins: ["EmbedFiles"]),
         .target(name: "SECNNModel", dependencies: ["SECNNCore", "SafeTensors", "SECNNData"]),
+        // The Lua rule engine (sandboxed) and the self-expanding training run it drives.
+        .target(name: "SECNNRules", dependencies: ["SECNNCore", "SECNNModel", "SafeTensors", "CLua"],
+                plugins: ["EmbedFiles"]),
 
         // MARK: - Command-line tool
         .executableTarget(
             name: "secnn",
             dependencies: [
-                "SECNNModel", "CLua", "COpenBLAS",
+                "SECNNModel", "SECNNRules", "CLua", "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // MARK: - Examples
         .executableTarget(name: "train-digits", dependencies: ["SECNNModel", "SECNNData"], path: "Examples/TrainDigits"),
+        .executableTarget(name: "grow-digits", dependencies: ["SECNNRules", "SECNNModel", "SECNNData"],
+                          path: "Examples/GrowDigits"),
 
         // MARK: - Tests
         .target(name: "_SECNNTestSupport", dependencies: ["SECNNCore"], path: "Tests/_SECNNTestSupport"),
@@ -54,6 +65,7 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(name: "SECNNDataTests", dependencies: ["SECNNData"]),
         .testTarget(name: "SECNNModelTests", dependencies: ["SECNNModel", "SafeTensors", "SECNNData", "_SECNNTestSupport"]),
+        .testTarget(name: "SECNNRulesTests", dependencies: ["SECNNRules", "SECNNModel", "SECNNCore", "_SECNNTestSupport"]),
         // End-to-end: runs the built `secnn` and `train-digits` binaries (and writes a CIFAR-shaped
         // checkpoint through the library for the PyTorch cross-check).
         .testTarget(name: "CLITests", dependencies: ["secnn", "train-digits", "SECNNModel", "SafeTensors", "_SECNNTestSupport"]),

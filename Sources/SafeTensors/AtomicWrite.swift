@@ -13,12 +13,12 @@ private let systemWrite = Darwin.write
 #endif
 
 /// Replacing a file atomically: write a temporary file beside it, fsync, rename, fsync the directory.
-enum AtomicWrite {
+public enum AtomicWrite {
     /// Writes `bytes` to `path` so that readers see either the old file or the complete new one.
     ///
     /// On failure the temporary file is removed, any previous file at `path` is left intact, and a
     /// `SafeTensorsError` is thrown whose message is `not written: <strerror text> (<step>)`.
-    static func write(_ bytes: [UInt8], toPath path: String) throws {
+    public static func write(_ bytes: [UInt8], toPath path: String) throws {
         let (directory, name) = split(path)
         guard !name.isEmpty else { throw failure(path, EISDIR, "the path names a directory") }
         let tempPath = "\(directory)/.\(name).tmp-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SECNNModel
+import SECNNRules
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,6 +11,12 @@ struct Train: ParsableCommand {
             test_accuracy=, checkpoint=, …). The checkpoint with the best \
             validation accuracy is OUT/best.safetensors; OUT/last.safetensors \
             holds the latest epoch.
+
+            With --rule the model grows while it trains: after each epoch the \
+            rule (a Lua file, or a stock rule: paper.lua, kfac.lua, budget.lua) \
+            decides whether to add a layer or channels to a block. Each \
+            expansion prints a line; OUT/ladder.json and OUT/ladder/ keep the \
+            best checkpoint of every size (`secnn ladder OUT`).
             """)
 
     @OptionGroup var dataOptions: DataOptions
@@ -44,6 +51,21 @@ struct Train: ParsableCommand {
         valueName: "FRACTION|test"))
     var valSplit = "0.1"
 
+    @Option(help: ArgumentHelp(
+        "Growth rule: a Lua file, or a stock rule by name (paper.lua, kfac.lua, budget.lua). Without it the architecture stays fixed.",
+        valueName: "FILE"))
+    var rule: String?
+
+    @Option(name: .customLong("rule-arg"), parsing: .singleValue,
+            help: ArgumentHelp("A value for the rule's ctx.args (repeatable), e.g. tau=1.5.", valueName: "KEY=VALUE"))
+    var ruleArgs: [String] = []
+
+    @Option(help: "Consecutive epochs a rule may fail (each proceeds without expansion) before the run stops.")
+    var ruleFailures = 3
+
+    @Option(help: "Training images the growth scores are computed on (chosen once by the seed).")
+    var scoreSubset = 512
+
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
@@ -60,6 +82,29 @@ struct Train: ParsableCommand {
         }
         _ = try validationSource()
         _ = try dataOptions.source()
+        _ = try parsedRuleArgs()
+        guard ruleFailures >= 1 else { throw ValidationError("--rule-failures must be at least 1, not \(ruleFailures)") }
+        guard scoreSubset >= 1 else { throw ValidationError("--score-subset must be at least 1, not \(scoreSubset)") }
+        if rule == nil, !ruleArgs.isEmpty { throw ValidationError("--rule-arg needs --rule") }
+    }
+
+    private func parsedRuleArgs() throws -> [String: String] {
+        var args: [String: String] = [:]
+        for pair in ruleArgs {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw ValidationError("--rule-arg '\(pair)': expected KEY=VALUE, e.g. tau=1.5")
+            }
+            args[parts[0]] = parts[1]
+        }
+        return args
+    }
+
+    /// Loads the rule before any training, so a broken rule costs nothing.
+    private func loadRule() throws -> Rule? {
+        guard let rule else { return nil }
+        let (source, displayPath) = try RuleSource.resolve(rule)
+        return try Rule(source: source, displayPath: displayPath, args: try parsedRuleArgs())
     }
 
     private func validationSource() throws -> ValidationSource {
@@ -82,7 +127,9 @@ struct Train: ParsableCommand {
         configuration.validation = try validationSource()
         let directory = out ?? defaultRunDirectory()
 
+        var growth: SelfExpandingRun?
         let summary = try reportingErrors { () -> TrainingSummary in
+            let rule = try loadRule()
             let pair = try dataOptions.source().load()
             let data = TrainingData(pair, validation: configuration.validation, seed: seed)
             // Checked against the data's image size, so only now; still a usage error.
@@ -92,7 +139,13 @@ struct Train: ParsableCommand {
             print("training \(spec) (\(spec.parameterCount) parameters) on \(data.name): \(data.train.count) train, "
                   + "\(data.validation.count) validation (\(configuration.validation)), \(data.test.count) test; "
                   + "\(compute.threads) threads; checkpoints in \(directory)")
-            return try trainer.run(observer: TrainingPrinter())
+            guard let rule else { return try trainer.run(observer: TrainingPrinter()) }
+            print("growing with \(rule.name) (\(rule.displayPath)), \(rule.scoreMethod.rawValue) score on \(scoreSubset) images")
+            let run = try SelfExpandingRun(trainer: trainer, rule: rule,
+                                           scoring: ScoringOptions(subsetSize: scoreSubset, seed: seed),
+                                           maxConsecutiveRuleFailures: ruleFailures)
+            growth = run
+            return try run.run(observer: GrowthPrinter())
         }
         var output = KeyValueOutput()
         output.add("params", summary.parameters)
@@ -104,6 +157,12 @@ struct Train: ParsableCommand {
         output.add("seconds", summary.seconds)
         output.add("checkpoint", summary.bestCheckpoint)
         output.add("last_checkpoint", summary.lastCheckpoint)
+        if let growth {
+            output.add("rule", growth.rule.name)
+            output.add("expansions", growth.history.count)
+            output.add("arch", growth.trainer.network.spec.description)
+            output.add("ladder", growth.ladderPath)
+        }
         output.print()
     }
 

@@ -3,7 +3,7 @@ import SECNNModel
 
 /// Prints a run: one line per epoch, and a live progress bar inside the
 /// epoch when stdout is a terminal (plain lines only otherwise, e.g. in CI).
-final class TrainingPrinter: TrainingObserver {
+class TrainingPrinter: TrainingObserver {
     private let live = isatty(STDOUT_FILENO) == 1
     private var lastDraw = Date.distantPast
 

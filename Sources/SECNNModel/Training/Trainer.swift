@@ -50,8 +50,12 @@ public final class Trainer {
         self.directory = directory
     }
 
-    /// Runs the remaining epochs, then evaluates the best checkpoint on the test set.
-    public func run(observer: TrainingObserver? = nil) throws -> TrainingSummary {
+    /// Runs the remaining epochs, then evaluates the best checkpoint on the
+    /// test set. `betweenEpochs` runs after each epoch's checkpoints are
+    /// written, except after the last: where a growth run expands the model.
+    /// An error it throws ends the run (the checkpoints stay as written).
+    public func run(observer: TrainingObserver? = nil,
+                    betweenEpochs: ((EpochMetrics) throws -> Void)? = nil) throws -> TrainingSummary {
         let start = Date()
         while state.epoch < configuration.epochs {
             let metrics = trainEpoch(observer: observer)
@@ -60,6 +64,7 @@ public final class Trainer {
             try checkpoint().write(toPath: lastCheckpointPath)
             observer?.epochFinished(metrics, totalEpochs: configuration.epochs, elapsed: Date().timeIntervalSince(start),
                                     isBest: isBest)
+            if state.epoch < configuration.epochs { try betweenEpochs?(metrics) }
         }
         let best = try Checkpoint(contentsOf: bestCheckpointPath)
         return TrainingSummary(

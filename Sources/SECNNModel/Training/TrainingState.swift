@@ -16,6 +16,20 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     public var seconds: Double = 0
     public var imagesPerSecond: Double = 0
 
+    public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, validationLoss: Double,
+                validationAccuracy: Double, learningRate: Double, parameters: Int, seconds: Double = 0,
+                imagesPerSecond: Double = 0) {
+        self.epoch = epoch
+        self.trainLoss = trainLoss
+        self.trainAccuracy = trainAccuracy
+        self.validationLoss = validationLoss
+        self.validationAccuracy = validationAccuracy
+        self.learningRate = learningRate
+        self.parameters = parameters
+        self.seconds = seconds
+        self.imagesPerSecond = imagesPerSecond
+    }
+
     private enum CodingKeys: String, CodingKey {
         case epoch, trainLoss, trainAccuracy, validationLoss, validationAccuracy, learningRate, parameters
     }

@@ -1,0 +1,58 @@
+import SECNNModel
+
+extension RuleContext {
+    /// The `ctx` table of `rules/README.md`. Blocks are numbered from 0, as
+    /// everywhere else; `ctx.args` is `ruleArgs` with the context's own
+    /// `args` over it.
+    func luaValue(ruleArgs: [String: String]) -> LuaValue {
+        let blocks = architecture.blocks.enumerated().map { index, block in
+            LuaValue.record([
+                "block": .integer(index), "channels": .integer(block.channels), "layers": .integer(block.layers),
+            ])
+        }
+        let candidates = scores.map { report in report.candidates.map { Self.luaValue($0, current: report.current) } }
+        var fields: [String: LuaValue] = [
+            "epoch": .integer(epoch),
+            "epochs": .integer(epochs),
+            "model": .record(["params": .integer(architecture.parameterCount), "blocks": .array(blocks)]),
+            "candidates": .array(candidates ?? []),
+            "history": .array(history.map(Self.luaValue)),
+            "metrics": .array(metrics.map(Self.luaValue)),
+            "args": .record(ruleArgs.merging(args) { $1 }.mapValues(LuaValue.init(argument:))),
+        ]
+        if let scores {
+            fields["score"] = .record([
+                "method": .string(scores.method), "value": .number(scores.current.eta),
+                "params": .integer(scores.current.parameters), "per_param": .number(scores.current.perParameter),
+            ])
+        }
+        return .record(fields)
+    }
+
+    private static func luaValue(_ scored: CandidateScore, current: NaturalScore) -> LuaValue {
+        .record([
+            "block": .integer(scored.candidate.block), "op": .string(scored.candidate.op.rawValue),
+            "channels": .integer(scored.candidate.channels), "score": .number(scored.score.eta),
+            "ratio": .number(scored.score.eta / current.eta), "delta_params": .integer(scored.deltaParameters),
+            "params": .integer(scored.score.parameters), "per_param": .number(scored.score.perParameter),
+        ])
+    }
+
+    private static func luaValue(_ record: ExpansionRecord) -> LuaValue {
+        .record([
+            "epoch": .integer(record.epoch), "block": .integer(record.candidate.block),
+            "op": .string(record.candidate.op.rawValue), "channels": .integer(record.candidate.channels),
+            "params_before": .integer(record.parametersBefore), "params_after": .integer(record.parametersAfter),
+            "ratio": .number(record.ratio), "architecture": .string(record.architecture),
+        ])
+    }
+
+    private static func luaValue(_ metrics: EpochMetrics) -> LuaValue {
+        .record([
+            "epoch": .integer(metrics.epoch), "train_loss": .number(metrics.trainLoss),
+            "train_accuracy": .number(metrics.trainAccuracy), "val_loss": .number(metrics.validationLoss),
+            "val_accuracy": .number(metrics.validationAccuracy), "lr": .number(metrics.learningRate),
+            "params": .integer(metrics.parameters),
+        ])
+    }
+}

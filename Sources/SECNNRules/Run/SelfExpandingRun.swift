@@ -1,0 +1,146 @@
+import Foundation
+import SECNNCore
+import SECNNModel
+
+/// A self-expanding training run: the paper's training recipe, and after
+/// every epoch the rule decides whether and how the model grows.
+///
+/// Per epoch: `when(ctx)`; if yes, `propose(ctx)`, the natural scores of
+/// the current model and of every proposed candidate (the rule's `score`
+/// method, on a subset of training images fixed by the seed), `decide(ctx)`.
+/// A chosen candidate is materialised exactly as it was scored, the best
+/// checkpoint of the current size becomes a rung of the ladder, and training
+/// continues on the grown model with Adam's state migrated.
+///
+/// A rule error (load-time errors are thrown before any training) is
+/// reported and the epoch proceeds without expansion; after
+/// `maxConsecutiveRuleFailures` failures in a row the run stops with
+/// `RunStopped`, its checkpoints intact.
+public final class SelfExpandingRun {
+    public let trainer: Trainer
+    public let rule: Rule
+    public let scoring: ScoringOptions
+    public let maxConsecutiveRuleFailures: Int
+    public private(set) var history: [ExpansionRecord] = []
+    public private(set) var ladder = Ladder()
+
+    /// The subset every score is computed on, chosen once.
+    private let subset: LabeledImages
+    private var consecutiveFailures = 0
+    /// The best checkpoint of the current size (by validation accuracy): the
+    /// next rung of the ladder.
+    private var sizeBest: (checkpoint: Checkpoint, epoch: Int, accuracy: Double)?
+
+    public init(trainer: Trainer, rule: Rule, scoring: ScoringOptions = ScoringOptions(),
+                maxConsecutiveRuleFailures: Int = 3) throws {
+        guard maxConsecutiveRuleFailures >= 1 else {
+            throw ModelError.invalidConfiguration("a run needs to allow at least 1 rule failure, not \(maxConsecutiveRuleFailures)")
+        }
+        var scoring = scoring
+        scoring.fisher.method = rule.scoreMethod
+        scoring.limits = rule.expansionLimits
+        try scoring.validate()
+        self.trainer = trainer
+        self.rule = rule
+        self.scoring = scoring
+        self.maxConsecutiveRuleFailures = maxConsecutiveRuleFailures
+        subset = trainer.data.train.scoringSubset(count: scoring.subsetSize, seed: scoring.seed)
+    }
+
+    /// Trains every epoch, growing between them; the last size's best
+    /// checkpoint becomes the ladder's last rung.
+    public func run(observer: GrowthObserver? = nil) throws -> TrainingSummary {
+        let summary = try trainer.run(observer: observer) { [self] metrics in
+            noteSizeBest(metrics)
+            try grow(after: metrics, observer: observer)
+        }
+        if let last = trainer.state.history.last { noteSizeBest(last) }
+        try keepRung()
+        return summary
+    }
+
+    /// The path of `ladder.json`.
+    public var ladderPath: String { (trainer.directory as NSString).appendingPathComponent(Ladder.fileName) }
+
+    private func noteSizeBest(_ metrics: EpochMetrics) {
+        guard metrics.validationAccuracy > sizeBest?.accuracy ?? -1 else { return }
+        sizeBest = (trainer.checkpoint(), metrics.epoch, metrics.validationAccuracy)
+    }
+
+    private func keepRung() throws {
+        guard let best = sizeBest else { return }
+        let test = best.checkpoint.network.evaluate(trainer.data.test)
+        try ladder.add(best.checkpoint, epoch: best.epoch, validationAccuracy: best.accuracy,
+                       testAccuracy: test.accuracy, run: trainer.directory)
+        sizeBest = nil
+    }
+
+    private func grow(after metrics: EpochMetrics, observer: GrowthObserver?) throws {
+        var context = RuleContext(epoch: metrics.epoch, epochs: trainer.configuration.epochs,
+                                  architecture: trainer.network.spec, history: history,
+                                  metrics: trainer.state.history, args: rule.args)
+        let choice: (candidate: Candidate, report: ScoreReport)?
+        do {
+            choice = try decide(&context, observer: observer)
+            consecutiveFailures = 0
+        } catch let error as RuleError {
+            consecutiveFailures += 1
+            observer?.ruleFailed(epoch: metrics.epoch, error: error, consecutiveFailures: consecutiveFailures)
+            guard consecutiveFailures < maxConsecutiveRuleFailures else {
+                throw RunStopped(rule: rule.displayPath, failures: consecutiveFailures, lastError: error,
+                                 directory: trainer.directory)
+            }
+            return
+        }
+        guard let (candidate, report) = choice else { return }
+        try apply(candidate, report: report, epoch: metrics.epoch, observer: observer)
+    }
+
+    /// when → propose → score → decide; nil when the rule does not expand.
+    private func decide(_ context: inout RuleContext, observer: GrowthObserver?) throws -> (Candidate, ScoreReport)? {
+        guard try rule.when(context) else { return nil }
+        let candidates = try rule.propose(context)
+        guard !candidates.isEmpty else { return nil }
+        let report = try scorer(epoch: context.epoch).score(trainer.network, candidates: candidates)
+        observer?.scored(epoch: context.epoch, report: report)
+        context.scores = report
+        guard let choice = try rule.decide(context) else { return nil }
+        return (choice, report)
+    }
+
+    /// The scorer of one epoch: the fixed subset, and the noise of new
+    /// weights drawn from a seed of this epoch (so expansions differ).
+    private func scorer(epoch: Int) throws -> CandidateScorer {
+        var options = scoring
+        options.seed = scoring.seed &+ UInt64(epoch) &* 0x9E37_79B9
+        return try CandidateScorer(options: options, subset: subset)
+    }
+
+    private func apply(_ candidate: Candidate, report: ScoreReport, epoch: Int, observer: GrowthObserver?) throws {
+        let scorer = try scorer(epoch: epoch)
+        let calibration = subset.batch(Array(0..<subset.count)[...]).0
+        let (grown, expansion) = try candidate.materialise(on: trainer.network, calibration: calibration,
+                                                           options: scorer.options)
+        let score = report.candidates.first { $0.candidate == candidate }!.score
+        try keepRung()
+        try trainer.apply(grown, expansion)
+        let record = ExpansionRecord(epoch: epoch, candidate: candidate, parametersBefore: expansion.parametersBefore,
+                                     parametersAfter: expansion.parametersAfter,
+                                     ratio: score.eta / report.current.eta, architecture: grown.spec.description)
+        history.append(record)
+        observer?.expanded(record)
+    }
+}
+
+/// A growth run stopped because its rule kept failing.
+public struct RunStopped: Error, CustomStringConvertible {
+    public var rule: String
+    public var failures: Int
+    public var lastError: Error
+    public var directory: String
+
+    public var description: String {
+        "\(rule) failed \(failures) epochs in a row; the run stopped (its checkpoints in \(directory) are intact). "
+            + "Last error: \(lastError)"
+    }
+}

@@ -1,0 +1,27 @@
+import Foundation
+import SECNNModel
+import SECNNRules
+
+/// Prints a growth run: the training lines of `TrainingPrinter`, one line
+/// per expansion, and rule failures (to stderr).
+final class GrowthPrinter: TrainingPrinter, GrowthObserver {
+    func expanded(_ record: ExpansionRecord) {
+        print(String(format: "expand  epoch %d  %@  ratio=%.4g  params %d → %d  arch=%@", record.epoch,
+                     record.candidate.description, record.ratio, record.parametersBefore, record.parametersAfter,
+                     record.architecture))
+        fflush(stdout)
+    }
+
+    func ruleFailed(epoch: Int, error: Error, consecutiveFailures: Int) {
+        FileHandle.standardError.write(Data(
+            "rule error after epoch \(epoch) (\(consecutiveFailures) in a row; the epoch proceeds without expansion): \(error)\n".utf8))
+    }
+
+    func scored(epoch: Int, report: ScoreReport) {
+        guard let best = report.candidates.max(by: { $0.score.eta < $1.score.eta }) else { return }
+        print(String(format: "score   epoch %d  %@ eta_c=%.4g over %d candidates; best %@ ratio=%.4g", epoch, report.method,
+                     report.current.eta, report.candidates.count, best.candidate.description,
+                     best.score.eta / report.current.eta))
+        fflush(stdout)
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import XCTest
+
+/// `secnn train --rule` end to end: growth, the ladder, export, rules edited
+/// between runs, and rules that fail.
+final class GrowthRunTests: XCTestCase {
+    private struct LadderFile: Decodable {
+        struct Rung: Decodable {
+            var file: String, parameters: Int, architecture: String, epoch: Int
+            var validationAccuracy: Double, testAccuracy: Double
+        }
+        var rungs: [Rung]
+    }
+
+    private func ladder(_ run: URL) throws -> LadderFile {
+        try JSONDecoder().decode(LadderFile.self, from: Data(contentsOf: run.appendingPathComponent("ladder.json")))
+    }
+
+    private func writeRule(_ body: String, to url: URL) throws {
+        try body.write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    /// A rule that always picks one fixed candidate (every epoch, no cooldown).
+    private func alwaysRule(block: Int, op: String) -> String {
+        """
+        return {
+          name = "always-\(op)-\(block)",
+          propose = function(ctx)
+            return { { block = \(block), op = "\(op)", channels = \(op == "widen" ? 2 : 0) } }
+          end,
+          decide = function(ctx) return ctx.candidates[1] end,
+        }
+        """
+    }
+
+    func testEditingTheRuleFileBetweenRunsChangesTheGrowth() throws {
+        let root = try temporaryDirectory(self)
+        let rule = root.appendingPathComponent("mine.lua")
+        var architectures: [[String]] = []
+        for (name, block, op) in [("widen", 2, "widen"), ("layer", 1, "layer")] {
+            try writeRule(alwaysRule(block: block, op: op), to: rule)
+            let out = root.appendingPathComponent(name)
+            let result = try CLI.run("secnn", ["train", "--epochs", "3", "--rule", rule.path, "--score-subset", "64",
+                                               "--out", out.path])
+            XCTAssertEqual(result.status, 0, result.transcript)
+            XCTAssertEqual(result.values["expansions"], "2", result.transcript)
+            XCTAssertEqual(result.values["rule"], "always-\(op)-\(block)")
+            XCTAssertEqual(result.stdout.split(separator: "\n").filter { $0.hasPrefix("expand") }.count, 2, result.transcript)
+            architectures.append(try ladder(out).rungs.map(\.architecture))
+        }
+        XCTAssertEqual(architectures[0], ["16x1,16x1,16x1", "16x1,16x1,18x1", "16x1,16x1,20x1"])
+        XCTAssertEqual(architectures[1], ["16x1,16x1,16x1", "16x1,16x2,16x1", "16x1,16x3,16x1"])
+    }
+
+    func testLadderAndExportWithinABudget() throws {
+        let root = try temporaryDirectory(self)
+        let rule = root.appendingPathComponent("grow.lua")
+        try writeRule(alwaysRule(block: 0, op: "widen"), to: rule)
+        let out = root.appendingPathComponent("run")
+        let train = try CLI.run("secnn", ["train", "--epochs", "3", "--rule", rule.path, "--score-subset", "64",
+                                          "--out", out.path])
+        XCTAssertEqual(train.status, 0, train.transcript)
+        let rungs = try ladder(out).rungs
+        XCTAssertEqual(rungs.count, 3)
+        XCTAssertEqual(rungs.map(\.parameters), rungs.map(\.parameters).sorted())
+        for rung in rungs {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(rung.file).path), rung.file)
+        }
+
+        let list = try CLI.run("secnn", ["ladder", out.path])
+        XCTAssertEqual(list.status, 0, list.transcript)
+        for rung in rungs { XCTAssertTrue(list.stdout.contains(rung.architecture), list.transcript) }
+
+        let budget = rungs[1].parameters
+        let exported = root.appendingPathComponent("small.safetensors")
+        let export = try CLI.run("secnn", ["export", out.path, "--max-params", String(budget), "--out", exported.path])
+        XCTAssertEqual(export.status, 0, export.transcript)
+        let chosen = try XCTUnwrap(rungs.prefix(2).max { $0.validationAccuracy < $1.validationAccuracy })
+        XCTAssertEqual(export.values["params"], String(chosen.parameters))
+        let eval = try CLI.run("secnn", ["eval", exported.path])
+        XCTAssertEqual(eval.status, 0, eval.transcript)
+        let accuracy = try XCTUnwrap(eval.values["test_accuracy"].flatMap(Double.init))
+        XCTAssertEqual(accuracy, chosen.testAccuracy, accuracy: 1e-6, "eval gives the accuracy the ladder lists (to the 6 digits it prints)")
+
+        let none = try CLI.run("secnn", ["export", out.path, "--max-params", "100", "--out", exported.path])
+        XCTAssertEqual(none.status, 1)
+        XCTAssertTrue(none.stderr.contains("no rung has at most 100 parameters"), none.transcript)
+    }
+
+    func testARuleThatFailsAtRunTimeIsReportedAndTheRunContinues() throws {
+        let root = try temporaryDirectory(self)
+        let rule = root.appendingPathComponent("flaky.lua")
+        // Fails in decide after epoch 1, works after epoch 2.
+        try writeRule("""
+            return {
+              propose = function(ctx) return { { block = 0, op = "widen", channels = 2 } } end,
+              decide = function(ctx)
+                if ctx.epoch == 1 then error("not yet") end
+                return ctx.candidates[1]
+              end,
+            }
+            """, to: rule)
+        let out = root.appendingPathComponent("run")
+        let result = try CLI.run("secnn", ["train", "--epochs", "3", "--rule", rule.path, "--score-subset", "32",
+                                           "--out", out.path])
+        XCTAssertEqual(result.status, 0, result.transcript)
+        XCTAssertTrue(result.stderr.contains("flaky.lua:4"), result.transcript)
+        XCTAssertTrue(result.stderr.contains("not yet"), result.transcript)
+        XCTAssertEqual(result.values["expansions"], "1", result.transcript)
+    }
+
+    func testARuleThatKeepsFailingStopsTheRunWithCheckpointsIntact() throws {
+        let root = try temporaryDirectory(self)
+        let rule = root.appendingPathComponent("broken.lua")
+        try writeRule("return { decide = function(ctx) return { block = 7, op = \"layer\" } end }", to: rule)
+        let out = root.appendingPathComponent("run")
+        let result = try CLI.run("secnn", ["train", "--epochs", "6", "--rule", rule.path, "--rule-failures", "2",
+                                           "--score-subset", "32", "--out", out.path])
+        XCTAssertEqual(result.status, 1, result.transcript)
+        XCTAssertTrue(result.stderr.contains("failed 2 epochs in a row"), result.transcript)
+        XCTAssertTrue(result.stderr.contains("block 7"), result.transcript)
+        let eval = try CLI.run("secnn", ["eval", out.appendingPathComponent("last.safetensors").path])
+        XCTAssertEqual(eval.status, 0, "the last checkpoint loads: \(eval.transcript)")
+    }
+
+    func testARuleThatFailsToLoadStopsBeforeTraining() throws {
+        let root = try temporaryDirectory(self)
+        let rule = root.appendingPathComponent("syntax.lua")
+        try writeRule("return {\n  decide = function(ctx) return nil end,\n  when = function(ctx) return true\n}", to: rule)
+        let out = root.appendingPathComponent("run")
+        let result = try CLI.run("secnn", ["train", "--epochs", "2", "--rule", rule.path, "--out", out.path])
+        XCTAssertEqual(result.status, 1, result.transcript)
+        XCTAssertTrue(result.stderr.contains("syntax.lua:"), result.transcript)
+        XCTAssertFalse(result.stdout.contains("epoch 1/2"), "no training before the rule loads: \(result.transcript)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("last.safetensors").path))
+    }
+
+    func testStockRulesRunFromAnyDirectory() throws {
+        let root = try temporaryDirectory(self)
+        for rule in ["paper.lua", "kfac.lua", "budget.lua"] {
+            let out = root.appendingPathComponent(rule)
+            let result = try CLI.run("secnn", ["train", "--epochs", "2", "--rule", rule, "--score-subset", "32",
+                                               "--out", out.path], directory: root)
+            XCTAssertEqual(result.status, 0, "\(rule): \(result.transcript)")
+            XCTAssertNotNil(result.values["expansions"], result.transcript)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("ladder.json").path))
+        }
+        let missing = try CLI.run("secnn", ["train", "--rule", "nope.lua", "--out", root.appendingPathComponent("x").path])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("no stock rule of that name"), missing.transcript)
+    }
+}
