@@ -121,7 +121,10 @@ public final class SelfExpandingRun {
         let calibration = subset.batch(Array(0..<subset.count)[...]).0
         let (grown, expansion) = try candidate.materialise(on: trainer.network, calibration: calibration,
                                                            options: scorer.options)
-        let score = report.candidates.first { $0.candidate == candidate }!.score
+        // `Rule.decide` only returns scored candidates; a miss would be a bug in that check, reported as the rule's.
+        guard let score = report.candidates.first(where: { $0.candidate == candidate })?.score else {
+            throw RuleError(file: rule.displayPath, message: "\(rule.displayPath): decide returned \(candidate), which was not scored")
+        }
         try keepRung()
         try trainer.apply(grown, expansion)
         let record = ExpansionRecord(epoch: epoch, candidate: candidate, parametersBefore: expansion.parametersBefore,
