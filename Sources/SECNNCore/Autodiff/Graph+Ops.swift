@@ -27,6 +27,13 @@ extension Graph {
             input.withPointer { xp in
                 w.withPointer { wp in
                     dy.withPointer { dyp in
+                        guard g.computesParameterGradients else {
+                            g.addGradient(to: x) {
+                                conv2dBackward(input: xp, weight: wp, gradOutput: dyp, gradInput: $0, gradWeight: nil,
+                                               gradBias: nil, shape: shape)
+                            }
+                            return
+                        }
                         g.accumulateGradient(into: weight) { dw in
                             let backward = { (dx: UnsafeMutablePointer<T>?, db: UnsafeMutablePointer<T>?) in
                                 conv2dBackward(input: xp, weight: wp, gradOutput: dyp, gradInput: dx,

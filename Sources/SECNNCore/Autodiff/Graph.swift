@@ -22,6 +22,11 @@ public final class Graph<T: TensorScalar> {
     /// with a reference run that has its dropout layers in eval mode).
     public let dropoutEnabled: Bool
     public var collectsPerExampleRecords = false
+    /// Whether conv layers accumulate their batch weight and bias gradients.
+    /// A caller that only needs the per-example records (scoring) turns it
+    /// off and saves a weight-gradient GEMM per conv layer and image; the
+    /// gradients of inputs still flow.
+    public var computesParameterGradients = true
     /// Draws the dropout masks.
     public var generator: SeededGenerator
     public private(set) var perExampleRecords: [PerExampleRecord<T>] = []

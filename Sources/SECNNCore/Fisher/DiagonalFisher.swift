@@ -33,6 +33,22 @@ public struct DiagonalFisher: Sendable {
     public mutating func accumulate<T: TensorScalar>(_ record: PerExampleRecord<T>, scale: T) {
         // Scaled here, in Double, rather than by `forEachExample(scale:)`, which would copy each gradient.
         let scale = Double(scale)
+        if case .conv2d(let shape) = record.layer {
+            // The costly layers: moments straight from the per-image GEMMs, on every core.
+            let (sum, square) = record.input.withPointer { x in
+                record.gradOutput.withPointer { dy in
+                    conv2dPerExampleGradientMoments(input: x, gradOutput: dy, hasBias: record.biasPath != nil,
+                                                    shape: shape, scale: scale)
+                }
+            }
+            add(sum: sum[..<shape.weightCount], square: square[..<shape.weightCount], examples: shape.batch,
+                to: record.weightPath)
+            if let biasPath = record.biasPath {
+                add(sum: sum[shape.weightCount...], square: square[shape.weightCount...], examples: shape.batch,
+                    to: biasPath)
+            }
+            return
+        }
         record.forEachExample { _, weight, bias in
             add(weight, to: record.weightPath, scale: scale)
             if let bias, let biasPath = record.biasPath { add(bias, to: biasPath, scale: scale) }
@@ -56,6 +72,20 @@ public struct DiagonalFisher: Sendable {
             }
         }
         entry.examples += 1
+        sums[path] = entry
+    }
+
+    /// Adds the sums Σgₙ and Σgₙ² of `examples` examples of the parameter at `path`.
+    mutating func add(sum: ArraySlice<Double>, square: ArraySlice<Double>, examples: Int, to path: String) {
+        var entry = sums.removeValue(forKey: path)
+            ?? Sums(gradient: Array(repeating: 0, count: sum.count), square: Array(repeating: 0, count: sum.count))
+        precondition(entry.gradient.count == sum.count,
+                     "DiagonalFisher: \(path) had \(entry.gradient.count) values, now \(sum.count)")
+        for (i, (s, q)) in zip(sum, square).enumerated() {
+            entry.gradient[i] += s
+            entry.square[i] += q
+        }
+        entry.examples += examples
         sums[path] = entry
     }
 

@@ -192,8 +192,8 @@ extension Conv2dShape {
     }
 }
 
-/// Accumulates (`+=`) the weight and bias gradients over the batch and, when
-/// `gradInput` is given, writes (`=`) the input gradient as the adjoint
+/// Accumulates (`+=`) the weight and bias gradients over the batch (when
+/// `gradWeight` is given) and, when `gradInput` is given, writes (`=`) the input gradient as the adjoint
 /// convolution of the output gradient (`conv2dAdjointWeights`): one im2col
 /// and one GEMM with a long inner dimension (9·O) per image, instead of a
 /// short-inner-dimension GEMM and a col2im scatter. Each thread sums its
@@ -202,7 +202,7 @@ extension Conv2dShape {
 @_specialize(where T == Float)
 public func conv2dBackward<T: TensorScalar>(
     input: UnsafePointer<T>, weight: UnsafePointer<T>, gradOutput: UnsafePointer<T>,
-    gradInput: UnsafeMutablePointer<T>?, gradWeight: UnsafeMutablePointer<T>,
+    gradInput: UnsafeMutablePointer<T>?, gradWeight: UnsafeMutablePointer<T>?,
     gradBias: UnsafeMutablePointer<T>?, shape s: Conv2dShape
 ) {
     let chunks = min(ComputeThreads.count, s.batch)
@@ -216,11 +216,13 @@ public func conv2dBackward<T: TensorScalar>(
     parallelChunks(s.batch) { chunk, images in
         let partialWeight = partials + chunk * partialSize
         let partialBias = gradBias == nil ? nil : partialWeight + s.weightCount
-        ConvScratch<T>.with(s) { scratch in
-            for n in images {
-                conv2dImageWeightGradientTransposed(
-                    columns: scratch.patches(input, n, s), gradOutput: gradOutput + n * s.outputImageSize, beta: 1,
-                    gradWeightTransposed: partialWeight, gradBias: partialBias, shape: s)
+        if gradWeight != nil {
+            ConvScratch<T>.with(s) { scratch in
+                for n in images {
+                    conv2dImageWeightGradientTransposed(
+                        columns: scratch.patches(input, n, s), gradOutput: gradOutput + n * s.outputImageSize, beta: 1,
+                        gradWeightTransposed: partialWeight, gradBias: partialBias, shape: s)
+                }
             }
         }
         guard let gradInput else { return }
@@ -233,6 +235,7 @@ public func conv2dBackward<T: TensorScalar>(
             }
         }
     }
+    guard let gradWeight else { return }
     for chunk in 0..<chunks {
         let partial = partials + chunk * partialSize
         // partial holds gradWeightᵀ (C·K·K, O).
@@ -269,6 +272,61 @@ public func conv2dPerExampleGradients<T: TensorScalar>(
                  hasBias ? UnsafeBufferPointer(start: biasGrad, count: s.outChannels) : nil)
         }
     }
+}
+
+/// Σₙ gₙ and Σₙ gₙ² over the images' own weight and bias gradients, each
+/// times `scale`, in Double: all the diagonal Fisher needs, without handing
+/// out every gradient. Entries are the weight's (O,C,K,K) then, with a bias,
+/// the bias's (O). Images are split across threads, each summing into its
+/// own buffers, added in thread order: reproducible for a thread count.
+@_specialize(where T == Float)
+public func conv2dPerExampleGradientMoments<T: TensorScalar>(
+    input: UnsafePointer<T>, gradOutput: UnsafePointer<T>, hasBias: Bool, shape s: Conv2dShape, scale: Double
+) -> (sum: [Double], square: [Double]) {
+    let count = s.weightCount + (hasBias ? s.outChannels : 0)
+    let chunks = min(ComputeThreads.count, s.batch)
+    var sums = [[Double]](repeating: [], count: chunks), squares = sums
+    sums.withUnsafeMutableBufferPointer { sums in
+        squares.withUnsafeMutableBufferPointer { squares in
+            parallelChunks(s.batch) { chunk, images in
+                var sum = [Double](repeating: 0, count: count), square = sum
+                let transposed = UnsafeMutablePointer<T>.allocate(capacity: s.weightCount + s.outChannels)
+                defer { transposed.deallocate() }
+                let bias = transposed + s.weightCount
+                ConvScratch<T>.with(s) { scratch in
+                    for n in images {
+                        conv2dImageWeightGradientTransposed(
+                            columns: scratch.patches(input, n, s), gradOutput: gradOutput + n * s.outputImageSize,
+                            beta: 0, gradWeightTransposed: transposed, gradBias: hasBias ? bias : nil, shape: s)
+                        // transposed is (C·K·K, O); entry (o, r) of the weight is at r·O + o.
+                        for o in 0..<s.outChannels {
+                            for r in 0..<s.patchSize {
+                                let g = Double(transposed[r * s.outChannels + o]) * scale
+                                sum[o * s.patchSize + r] += g
+                                square[o * s.patchSize + r] += g * g
+                            }
+                        }
+                        guard hasBias else { continue }
+                        for o in 0..<s.outChannels {
+                            let g = Double(bias[o]) * scale
+                            sum[s.weightCount + o] += g
+                            square[s.weightCount + o] += g * g
+                        }
+                    }
+                }
+                sums[chunk] = sum
+                squares[chunk] = square
+            }
+        }
+    }
+    var sum = [Double](repeating: 0, count: count), square = sum
+    for chunk in 0..<chunks where !sums[chunk].isEmpty {
+        for i in 0..<count {
+            sum[i] += sums[chunk][i]
+            square[i] += squares[chunk][i]
+        }
+    }
+    return (sum, square)
 }
 
 // MARK: - Reference

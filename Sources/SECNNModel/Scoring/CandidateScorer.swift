@@ -100,6 +100,7 @@ public struct CandidateScorer: Sendable {
             let scale = Float(labels.count)
             let prefix = Graph<Float>(training: false)
             prefix.collectsPerExampleRecords = true
+            prefix.computesParameterGradients = false
             var current = network
             let parameters = Self.parameters(of: current, on: prefix)
             var boundaries = [BlockBoundary(main: prefix.input(images), skip: nil)]
@@ -110,6 +111,7 @@ public struct CandidateScorer: Sendable {
                 let boundary = boundaries[variants[v].start]
                 let suffix = Graph<Float>(training: false)
                 suffix.collectsPerExampleRecords = true
+                suffix.computesParameterGradients = false
                 let main = suffix.input(prefix.value(boundary.main), differentiable: boundary.skip != nil)
                 let skip = boundary.skip.map { suffix.input(prefix.value($0), differentiable: true) }
                 var state = BlockBoundary(main: main, skip: skip)
