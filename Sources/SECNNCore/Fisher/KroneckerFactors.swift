@@ -79,29 +79,44 @@ public struct KroneckerFactors: Sendable {
     /// Adds the examples of one record of this layer. `scale` turns the
     /// recorded gradients of a mean loss into per-example loss gradients
     /// (the batch size), as in `PerExampleRecord.forEachExample(scale:)`.
+    ///
+    /// Returns the record's own Σₙ Σₜ aaᵀ (I×I). The input factor depends on
+    /// the layer's inputs alone, so a caller scoring several models that feed
+    /// this layer the very same inputs (the shared blocks in front of a
+    /// candidate) passes it back as `inputSum` for the others, which then
+    /// skip its GEMM, the most expensive of the three.
     @_specialize(where T == Float)
-    public mutating func accumulate<T: TensorScalar>(_ record: PerExampleRecord<T>, scale: T) {
+    @discardableResult
+    public mutating func accumulate<T: TensorScalar>(_ record: PerExampleRecord<T>, scale: T,
+                                                     inputSum: [Double]? = nil) -> [Double] {
         let (inputs, outputs) = Self.dimensions(record)
         precondition(record.weightPath == weightPath && (record.biasPath != nil) == hasBias
                      && inputs + (hasBias ? 1 : 0) == inputDimension && outputs == outputDimension,
                      "KroneckerFactors of \(weightPath) (\(outputDimension)×\(inputDimension)) given a record of "
                      + "\(record.weightPath) (\(outputs)×\(inputs)\(record.biasPath == nil ? "" : " + bias"))")
+        precondition(inputSum.map { $0.count == inputDimension * inputDimension } ?? true,
+                     "KroneckerFactors of \(weightPath): a reused input sum has \(inputSum?.count ?? 0) entries")
         let scale = Double(scale)
+        var recordSums = Sums(inputs: inputDimension, outputs: outputDimension)
         record.input.withPointer { x in
             record.gradOutput.withPointer { dy in
                 switch record.layer {
                 case .conv2d(let shape):
-                    sums.addConv(input: x, gradOutput: dy, hasBias: hasBias, shape: shape, scale: scale)
+                    recordSums.addConv(input: x, gradOutput: dy, hasBias: hasBias, shape: shape, scale: scale,
+                                       includingInput: inputSum == nil)
                     positions += shape.batch * shape.pixels
                 case .linear(let batch, let inputs, _):
-                    sums.addLinear(input: x, gradOutput: dy, hasBias: hasBias, batch: batch, inputs: inputs,
-                                   scale: scale)
+                    recordSums.addLinear(input: x, gradOutput: dy, hasBias: hasBias, batch: batch, inputs: inputs,
+                                         scale: scale)
                     positions += batch
                 case .batchNorm: break  // rejected by `dimensions`
                 }
             }
         }
+        if let inputSum { recordSums.input = inputSum }
+        sums.add(recordSums)
         examples += record.batch
+        return recordSums.input
     }
 
     // MARK: The factors (zero before any example)
@@ -176,10 +191,21 @@ private struct Sums {
         gradient = Array(repeating: 0, count: outputs * inputs)
     }
 
-    /// Adds the GEMM products of one image or batch: Σaaᵀ as is, Σssᵀ times
-    /// scale² and Σsaᵀ times scale (the gradients were recorded unscaled).
-    mutating func add<T: TensorScalar>(_ products: ProductScratch<T>, scale: Double) {
-        input.withUnsafeMutableBufferPointer { Self.add(products.input, into: $0, factor: 1) }
+    /// Adds another record's sums.
+    mutating func add(_ other: Sums) {
+        for (target, source) in [(\Sums.input, other.input), (\.outputGradient, other.outputGradient),
+                                 (\.gradient, other.gradient)] {
+            self[keyPath: target].withUnsafeMutableBufferPointer { sum in
+                source.withUnsafeBufferPointer { addInPlace($0.baseAddress!, into: sum.baseAddress!, count: sum.count) }
+            }
+        }
+    }
+
+    /// Adds the GEMM products of one image or batch: Σaaᵀ as is (unless
+    /// left out), Σssᵀ times scale² and Σsaᵀ times scale (the gradients were
+    /// recorded unscaled).
+    mutating func add<T: TensorScalar>(_ products: ProductScratch<T>, scale: Double, includingInput: Bool = true) {
+        if includingInput { input.withUnsafeMutableBufferPointer { Self.add(products.input, into: $0, factor: 1) } }
         outputGradient.withUnsafeMutableBufferPointer { Self.add(products.outputGradient, into: $0, factor: scale * scale) }
         gradient.withUnsafeMutableBufferPointer { Self.add(products.gradient, into: $0, factor: scale) }
     }
@@ -196,7 +222,8 @@ private struct Sums {
     /// with its own partial sums, added in thread order (reproducible).
     @_specialize(where T == Float)
     mutating func addConv<T: TensorScalar>(
-        input x: UnsafePointer<T>, gradOutput dy: UnsafePointer<T>, hasBias: Bool, shape s: Conv2dShape, scale: Double
+        input x: UnsafePointer<T>, gradOutput dy: UnsafePointer<T>, hasBias: Bool, shape s: Conv2dShape, scale: Double,
+        includingInput: Bool
     ) {
         let (i, o, t) = (inputs, outputs, s.pixels)
         // One Sums each, built separately: threads must not share (copy-on-write) buffers.
@@ -211,19 +238,14 @@ private struct Sums {
                     for n in images {
                         im2col(x + n * s.inputImageSize, columns, s)
                         let grad = dy + n * s.outputImageSize
-                        products.compute(inputs: columns, gradients: grad, samples: t, sampleMajor: false)
-                        partials[chunk].add(products, scale: scale)
+                        products.compute(inputs: columns, gradients: grad, samples: t, sampleMajor: false,
+                                         includingInput: includingInput)
+                        partials[chunk].add(products, scale: scale, includingInput: includingInput)
                     }
                 }
             }
         }
-        for partial in partials {
-            input.withUnsafeMutableBufferPointer { addInPlace(partial.input, into: $0.baseAddress!, count: $0.count) }
-            outputGradient.withUnsafeMutableBufferPointer {
-                addInPlace(partial.outputGradient, into: $0.baseAddress!, count: $0.count)
-            }
-            gradient.withUnsafeMutableBufferPointer { addInPlace(partial.gradient, into: $0.baseAddress!, count: $0.count) }
-        }
+        for partial in partials { add(partial) }
     }
 
     /// Linear: X (N×I, with a column of ones for the bias) and S = dy
@@ -259,16 +281,21 @@ private struct ProductScratch<T: TensorScalar> {
     /// (O features), stored feature-major (a row per feature: a conv image's
     /// im2col and output gradient) or sample-major (a row per sample: a
     /// batch of linear-layer inputs and output gradients).
-    func compute(inputs a: UnsafePointer<T>, gradients g: UnsafePointer<T>, samples: Int, sampleMajor: Bool) {
+    func compute(inputs a: UnsafePointer<T>, gradients g: UnsafePointer<T>, samples: Int, sampleMajor: Bool,
+                 includingInput: Bool = true) {
         let (i, o) = (inputs, outputs)
-        func product(_ x: UnsafePointer<T>, rows: Int, _ y: UnsafePointer<T>, columns: Int, into c: UnsafeMutablePointer<T>) {
-            T.gemm(transposeA: sampleMajor, transposeB: !sampleMajor, m: rows, n: columns, k: samples, alpha: 1,
-                   a: x, lda: sampleMajor ? rows : samples, b: y, ldb: sampleMajor ? columns : samples,
-                   beta: 0, c: c, ldc: columns)
+        // XXᵀ through syrk (half the work of a GEMM), mirrored to a full matrix.
+        func symmetricProduct(_ x: UnsafePointer<T>, rows: Int, into c: UnsafeMutablePointer<T>) {
+            T.syrkUpper(transpose: sampleMajor, n: rows, k: samples, alpha: 1, a: x, lda: sampleMajor ? rows : samples,
+                        beta: 0, c: c, ldc: rows)
+            for r in 1..<max(rows, 1) {
+                for column in 0..<r { c[r * rows + column] = c[column * rows + r] }
+            }
         }
-        product(a, rows: i, a, columns: i, into: input)
-        product(g, rows: o, g, columns: o, into: outputGradient)
-        product(g, rows: o, a, columns: i, into: gradient)
+        if includingInput { symmetricProduct(a, rows: i, into: input) }
+        symmetricProduct(g, rows: o, into: outputGradient)
+        T.gemm(transposeA: sampleMajor, transposeB: !sampleMajor, m: o, n: i, k: samples, alpha: 1,
+               a: g, lda: sampleMajor ? o : samples, b: a, ldb: sampleMajor ? i : samples, beta: 0, c: gradient, ldc: i)
     }
 
     static func with(inputs i: Int, outputs o: Int, _ body: (ProductScratch<T>) -> Void) {

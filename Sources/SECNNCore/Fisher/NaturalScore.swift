@@ -38,13 +38,19 @@ public struct NaturalScoreAccumulator: Sendable {
     }
 
     /// Adds a layer's examples; `scale` turns the recorded gradients of a
-    /// mean loss into per-example gradients (the batch size).
+    /// mean loss into per-example gradients (the batch size). With `shared`,
+    /// accumulators of several models share the K-FAC input sums of layers
+    /// that see the very same input tensor: the first computes, the others
+    /// reuse.
     @_specialize(where T == Float)
-    public mutating func accumulate<T: TensorScalar>(_ record: PerExampleRecord<T>, scale: T) {
+    public mutating func accumulate<T: TensorScalar>(_ record: PerExampleRecord<T>, scale: T,
+                                                     sharing shared: SharedInputFactors? = nil) {
         switch (settings.method, record.layer) {
         case (.kfac, .conv2d), (.kfac, .linear):
             var layer = factors.removeValue(forKey: record.weightPath) ?? KroneckerFactors(layerOf: record)
-            layer.accumulate(record, scale: scale)
+            let known = shared?.sums[record.weightPath]
+            let own = layer.accumulate(record, scale: scale, inputSum: known)
+            if known == nil { shared?.sums[record.weightPath] = own }
             factors[record.weightPath] = layer
         default:
             diagonal.accumulate(record, scale: scale)
@@ -58,4 +64,12 @@ public struct NaturalScoreAccumulator: Sendable {
             try $0 + factors[$1]!.naturalScore(damping: settings.damping)
         }
     }
+}
+
+/// The K-FAC input sums Σaaᵀ of layers, by weight path, for models whose
+/// layers see the same input tensors (valid while those tensors are: the
+/// caller makes a new one for every batch of inputs).
+public final class SharedInputFactors {
+    var sums: [String: [Double]] = [:]
+    public init() {}
 }

@@ -14,6 +14,12 @@ where Self.RawSignificand: FixedWidthInteger {
         alpha: Self, a: UnsafePointer<Self>, lda: Int,
         b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    /// Row-major `C = alpha * op(A) * op(A)ᵀ + beta * C` through BLAS for
+    /// symmetric C (n×n): half a GEMM's work. Only the upper triangle of C
+    /// is written. `op(A)` is A (n×k) or, with `transpose`, Aᵀ (A k×n).
+    static func syrkUpper(
+        transpose: Bool, n: Int, k: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
     static func exp(_ x: Self) -> Self
     static func log(_ x: Self) -> Self
     static func sqrt(_ x: Self) -> Self
@@ -35,6 +41,13 @@ extension Float: TensorScalar {
             CblasRowMajor, cblasTranspose(transposeA), cblasTranspose(transposeB),
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
+    public static func syrkUpper(
+        transpose: Bool, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_ssyrk(CblasRowMajor, CblasUpper, cblasTranspose(transpose), Int32(n), Int32(k), alpha, a, Int32(lda),
+                    beta, c, Int32(ldc))
+    }
     @inline(__always) public static func exp(_ x: Float) -> Float { Foundation.expf(x) }
     @inline(__always) public static func log(_ x: Float) -> Float { Foundation.logf(x) }
     @inline(__always) public static func sqrt(_ x: Float) -> Float { x.squareRoot() }
@@ -50,6 +63,13 @@ extension Double: TensorScalar {
         cblas_dgemm(
             CblasRowMajor, cblasTranspose(transposeA), cblasTranspose(transposeB),
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+    public static func syrkUpper(
+        transpose: Bool, n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        cblas_dsyrk(CblasRowMajor, CblasUpper, cblasTranspose(transpose), Int32(n), Int32(k), alpha, a, Int32(lda),
+                    beta, c, Int32(ldc))
     }
     @inline(__always) public static func exp(_ x: Double) -> Double { Foundation.exp(x) }
     @inline(__always) public static func log(_ x: Double) -> Double { Foundation.log(x) }
