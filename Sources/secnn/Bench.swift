@@ -37,6 +37,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed repetitions of each score (the figure is their median).")
     var scoreReps = 3
 
+    @Flag(help: "Also break the training step down by op kind (time and GFLOP/s per step), against the GEMM peak of a 2048 sgemm.")
+    var profile = false
+
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
@@ -76,13 +79,18 @@ struct Bench: ParsableCommand {
         output.add("warmup", warmup)
 
         // The same work as the peer's train step: forward, cross-entropy, backward, Adam.
-        let train = timed {
+        func trainStep(_ profile: OpProfile?) {
             let graph = Graph<Float>(training: true, generator: generator)
+            graph.profile = profile
             let logits = network.forward(graph, images: images)
             graph.backward(from: graph.crossEntropy(logits.logits, labels: labels))
             let gradients = graph.parameterGradients()
-            for path in paths { network.update(path) { adam.step(path, parameter: &$0, gradient: gradients[path]!.scalars) } }
+            let optimizer = {
+                for path in paths { network.update(path) { adam.step(path, parameter: &$0, gradient: gradients[path]!.scalars) } }
+            }
+            if let profile { profile.measure(.optimizer, optimizer) } else { optimizer() }
         }
+        let train = timed { trainStep(nil) }
         summarise("train_step", train, &output)
         let eval = timed {
             let graph = Graph<Float>(training: false)
@@ -91,6 +99,7 @@ struct Bench: ParsableCommand {
         summarise("eval_step", eval, &output)
         output.add("train_images_per_s", Double(batch) / median(train))
         output.add("eval_images_per_s", Double(batch) / median(eval))
+        if profile { timeProfile(trainStep, &output) }
         if scoreImages > 0 { try timeScores(network, &generator, &output) }
     }
 
@@ -118,6 +127,31 @@ struct Bench: ParsableCommand {
         }
         output.add("score_images", scoreImages)
         output.add("score_candidates", candidates.count)
+    }
+
+    /// `--profile`: `steps` more training steps with every op timed (the
+    /// timing splits each conv's backward into two passes, so these steps run
+    /// a little slower than the figures above), per step and kind.
+    private func timeProfile(_ trainStep: (OpProfile?) -> Void, _ output: inout KeyValueOutput) {
+        let profile = OpProfile()
+        for _ in 0..<steps { trainStep(profile) }
+        var gemm = KeyValueOutput()
+        timeGEMM(2048, &gemm)
+        compute.apply()  // the GEMM ran BLAS on every thread; the kernels want it single-threaded again
+        let peak = gemm.pairs.first { $0.0 == "gemm_gflops" }.flatMap { Double($0.1) } ?? .nan
+        output.add("gemm_peak_gflops", peak)
+        var convSeconds = 0.0, convFlops = 0.0
+        for kind in OpProfile.Kind.allCases {
+            let seconds = (profile.seconds[kind] ?? 0) / Double(steps)
+            output.add("profile_\(kind.rawValue)_s", seconds)
+            output.add("profile_\(kind.rawValue)_share", seconds / (profile.totalSeconds / Double(steps)))
+            guard let flops = profile.flops[kind], flops > 0 else { continue }
+            output.add("profile_\(kind.rawValue)_gflops", flops / (seconds * Double(steps)) / 1e9)
+            convSeconds += seconds
+            convFlops += flops / Double(steps)
+        }
+        output.add("profile_conv_gflops", convFlops / convSeconds / 1e9)
+        output.add("profile_conv_fraction_of_peak", convFlops / convSeconds / 1e9 / peak)
     }
 
     private func timeGEMM(_ n: Int, _ output: inout KeyValueOutput) {

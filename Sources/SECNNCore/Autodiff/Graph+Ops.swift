@@ -2,6 +2,8 @@
 // now and records the matching backward kernel (Kernels/), with whatever
 // the backward needs captured beside it.
 
+import Dispatch
+
 extension Graph {
     // MARK: Convolution and linear
 
@@ -21,17 +23,16 @@ extension Graph {
                 }
             }
         }
-        return record(output, inputs: [x, weight] + (bias.map { [$0] } ?? [])) { g, id in
+        let flops = 2 * Double(shape.batch * shape.outChannels * shape.patchSize * shape.pixels)
+        return record(output, inputs: [x, weight] + (bias.map { [$0] } ?? []), kind: .convForward, flops: flops) { g, id in
             let dy = g.gradient(ofOutput: id)
             g.keepPerExampleRecord(.conv2d(shape), weight: weight, bias: bias, input: input, gradOutput: dy)
             input.withPointer { xp in
                 w.withPointer { wp in
                     dy.withPointer { dyp in
-                        guard g.computesParameterGradients else {
-                            g.addGradient(to: x) {
-                                conv2dBackward(input: xp, weight: wp, gradOutput: dyp, gradInput: $0, gradWeight: nil,
-                                               gradBias: nil, shape: shape)
-                            }
+                        guard g.computesParameterGradients, g.profile == nil else {
+                            g.convBackwardSeparately(x: x, weight: weight, bias: bias, input: xp, weightValue: wp,
+                                                     gradOutput: dyp, shape: shape, flops: flops)
                             return
                         }
                         g.accumulateGradient(into: weight) { dw in
@@ -73,7 +74,7 @@ extension Graph {
                 }
             }
         }
-        return record(output, inputs: [x, weight] + (bias.map { [$0] } ?? [])) { g, id in
+        return record(output, inputs: [x, weight] + (bias.map { [$0] } ?? []), kind: .head) { g, id in
             let dy = g.gradient(ofOutput: id)
             g.keepPerExampleRecord(.linear(batch: batch, inputs: inputs, outputs: outputs),
                                    weight: weight, bias: bias, input: input, gradOutput: dy)
@@ -129,7 +130,7 @@ extension Graph {
                 }
             }
         }
-        let variable = record(output, inputs: [x, gamma, beta]) { g, id in
+        let variable = record(output, inputs: [x, gamma, beta], kind: .batchNorm) { g, id in
             let dy = g.gradient(ofOutput: id)
             g.keepPerExampleRecord(.batchNorm(statistics, batch: batch, channels: channels, spatial: spatial),
                                    weight: gamma, bias: beta, input: input, gradOutput: dy)
@@ -160,7 +161,7 @@ extension Graph {
         let output = Tensor<T>(shape: input.shape) { out in
             input.withPointer { leakyReLUForward(input: $0, output: out, count: input.count, slope: slope) }
         }
-        return record(output, inputs: [x]) { g, id in
+        return record(output, inputs: [x], kind: .activation) { g, id in
             let dy = g.gradient(ofOutput: id)
             output.withPointer { yp in
                 dy.withPointer { dyp in
@@ -187,7 +188,7 @@ extension Graph {
             }
         }
         let output = Tensor<T>(shape: input.shape) { out in input.withPointer { apply($0, out) } }
-        return record(output, inputs: [x]) { g, id in
+        return record(output, inputs: [x], kind: .activation) { g, id in
             let dy = g.gradient(ofOutput: id)
             dy.withPointer { dyp in g.addGradient(to: x) { apply(dyp, $0) } }
         }
@@ -208,7 +209,7 @@ extension Graph {
                 }
             }
         }
-        return record(output, inputs: [x]) { g, id in
+        return record(output, inputs: [x], kind: .pool) { g, id in
             let dy = g.gradient(ofOutput: id)
             dy.withPointer { dyp in
                 argmax.withUnsafeBufferPointer { arg in
@@ -238,7 +239,7 @@ extension Graph {
                 }
             }
         }
-        return record(output, inputs: [a, b]) { g, id in
+        return record(output, inputs: [a, b], kind: .head) { g, id in
             let dy = g.gradient(ofOutput: id)
             dy.withPointer { dyp in
                 g.addGradient(to: a) {
@@ -262,7 +263,7 @@ extension Graph {
     /// The same scalars under another shape with the same element count.
     public func reshape(_ x: Variable, to shape: [Int]) -> Variable {
         let input = value(x)
-        return record(input.reshaped(shape), inputs: [x]) { g, id in
+        return record(input.reshaped(shape), inputs: [x], kind: .head) { g, id in
             let dy = g.gradient(ofOutput: id)
             dy.withPointer { dyp in g.addGradient(to: x) { $0.update(from: dyp, count: dy.count) } }
         }
@@ -284,7 +285,7 @@ extension Graph {
                 }
             }
         }
-        return record(Tensor(shape: [1], scalars: [loss]), inputs: [logits]) { g, id in
+        return record(Tensor(shape: [1], scalars: [loss]), inputs: [logits], kind: .head) { g, id in
             let scale = g.gradient(ofOutput: id).scalars[0]
             probabilities.withUnsafeBufferPointer { pp in
                 labels.withUnsafeBufferPointer { lp in
@@ -301,7 +302,7 @@ extension Graph {
     /// strength · sign(w) (0 at 0, the subgradient PyTorch's abs uses).
     public func l1Penalty(_ tensors: [Variable], strength: T) -> Variable {
         let total = tensors.reduce(T(0)) { sum, t in sum + value(t).withPointer { l1Norm($0, count: value(t).count) } }
-        return record(Tensor(shape: [1], scalars: [strength * total]), inputs: tensors) { g, id in
+        return record(Tensor(shape: [1], scalars: [strength * total]), inputs: tensors, kind: .optimizer) { g, id in
             let scale = strength * g.gradient(ofOutput: id).scalars[0]
             for t in tensors {
                 let w = g.value(t)
@@ -313,7 +314,7 @@ extension Graph {
     /// The sum of two scalars.
     public func add(_ a: Variable, _ b: Variable) -> Variable {
         let sum = value(a).scalars[0] + value(b).scalars[0]
-        return record(Tensor(shape: [1], scalars: [sum]), inputs: [a, b]) { g, id in
+        return record(Tensor(shape: [1], scalars: [sum]), inputs: [a, b], kind: .head) { g, id in
             let dy = g.gradient(ofOutput: id).scalars[0]
             g.addGradient(to: a) { $0[0] = dy }
             g.addGradient(to: b) { $0[0] = dy }
@@ -321,6 +322,35 @@ extension Graph {
     }
 
     // MARK: Helpers
+
+    /// A conv's backward as two passes, the input gradient and (unless
+    /// scoring turned it off) the weight and bias gradients: for scoring,
+    /// which needs no weight gradients, and for the profile, which times the
+    /// two products apart. Training runs them in one pass over the batch.
+    fileprivate func convBackwardSeparately(
+        x: Variable, weight: Variable, bias: Variable?, input: UnsafePointer<T>, weightValue: UnsafePointer<T>,
+        gradOutput: UnsafePointer<T>, shape: Conv2dShape, flops: Double
+    ) {
+        addGradient(to: x) {
+            conv2dBackward(input: input, weight: weightValue, gradOutput: gradOutput, gradInput: $0, gradWeight: nil,
+                           gradBias: nil, shape: shape)
+        }
+        if needsGradient(x) { profile?.add(.convBackwardData, seconds: 0, flops: flops) }
+        guard computesParameterGradients else { return }
+        let start = DispatchTime.now().uptimeNanoseconds
+        accumulateGradient(into: weight) { dw in
+            let withBias = { (db: UnsafeMutablePointer<T>?) in
+                conv2dBackward(input: input, weight: weightValue, gradOutput: gradOutput, gradInput: nil, gradWeight: dw,
+                               gradBias: db, shape: shape)
+            }
+            if let bias { accumulateGradient(into: bias) { withBias($0) } } else { withBias(nil) }
+        }
+        guard let profile else { return }
+        // Moved out of the input-gradient time the backward loop measures around the whole step.
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        profile.add(.convBackwardWeight, seconds: seconds, flops: flops)
+        profile.add(.convBackwardData, seconds: -seconds)
+    }
 
     fileprivate func keepPerExampleRecord(
         _ layer: PerExampleRecord<T>.Layer, weight: Variable, bias: Variable?,

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// A handle to a value recorded on a `Graph`.
 public struct Variable: Hashable, Sendable {
     public let id: Int
@@ -27,6 +29,10 @@ public final class Graph<T: TensorScalar> {
     /// off and saves a weight-gradient GEMM per conv layer and image; the
     /// gradients of inputs still flow.
     public var computesParameterGradients = true
+    /// When set, every op's forward and backward time is added to it.
+    public var profile: OpProfile? {
+        didSet { lastRecord = DispatchTime.now().uptimeNanoseconds }
+    }
     /// Draws the dropout masks.
     public var generator: SeededGenerator
     public private(set) var perExampleRecords: [PerExampleRecord<T>] = []
@@ -36,6 +42,8 @@ public final class Graph<T: TensorScalar> {
     private var needsGradient: [Bool] = []
     private var keepsGradient: [Bool] = []
     private var backwardSteps: [((Graph<T>, Int) -> Void)?] = []
+    private var kinds: [OpProfile.Kind?] = []
+    private var lastRecord: UInt64 = 0
     private var parameterIDs: [String: Int] = [:]
     private var parameterPaths: [Int: String] = [:]
 
@@ -97,7 +105,12 @@ public final class Graph<T: TensorScalar> {
         guard let last = seeds.map(\.0.id).max() else { return }
         for id in stride(from: last, through: 0, by: -1) {
             guard gradients[id] != nil, let step = backwardSteps[id] else { continue }
-            step(self, id)
+            if let profile, let kind = kinds[id] {
+                // A conv's backward starts as input-gradient time; the op moves its weight part (`convBackwardSeparately`).
+                profile.measure(kind == .convForward ? .convBackwardData : kind) { step(self, id) }
+            } else {
+                step(self, id)
+            }
             if !keepsGradient[id] { gradients[id] = nil }
         }
     }
@@ -107,9 +120,20 @@ public final class Graph<T: TensorScalar> {
     /// Records an op's result. `backward(graph, outputID)` runs during
     /// `backward(from:)` when the output has a gradient; it is dropped when no
     /// input needs one.
-    func record(_ value: Tensor<T>, inputs: [Variable], backward: @escaping (Graph<T>, Int) -> Void) -> Variable {
+    ///
+    /// `kind` and `flops` are for the profile: the forward time is the time
+    /// since the previous record (ops compute their value just before).
+    func record(_ value: Tensor<T>, inputs: [Variable], kind: OpProfile.Kind, flops: Double = 0,
+                backward: @escaping (Graph<T>, Int) -> Void) -> Variable {
         let needs = inputs.contains { needsGradient[$0.id] }
-        return append(value, needsGradient: needs, keepsGradient: false, backward: needs ? backward : nil)
+        if let profile {
+            let now = DispatchTime.now().uptimeNanoseconds
+            profile.add(kind, seconds: Double(now - lastRecord) / 1e9, flops: flops)
+            lastRecord = now
+        }
+        let variable = append(value, needsGradient: needs, keepsGradient: false, backward: needs ? backward : nil)
+        kinds[variable.id] = kind
+        return variable
     }
 
     func needsGradient(_ variable: Variable) -> Bool { needsGradient[variable.id] }
@@ -156,6 +180,7 @@ public final class Graph<T: TensorScalar> {
         backward: ((Graph<T>, Int) -> Void)?
     ) -> Variable {
         values.append(value)
+        kinds.append(nil)
         gradients.append(nil)
         needsGradient.append(needs)
         keepsGradient.append(keeps)
