@@ -52,6 +52,21 @@ final class GrowthRunTests: XCTestCase {
         XCTAssertEqual(architectures[1], ["16x1,16x1,16x1", "16x1,16x2,16x1", "16x1,16x3,16x1"])
     }
 
+    func testSeededGrowthRunsAreBitIdentical() throws {
+        let root = try temporaryDirectory(self)
+        func run(_ name: String) throws -> (Data, String) {
+            let out = root.appendingPathComponent(name)
+            let result = try CLI.run("secnn", ["train", "--epochs", "4", "--seed", "5", "--rule", "budget.lua",
+                                               "--rule-arg", "cooldown=1", "--score-subset", "64", "--out", out.path])
+            XCTAssertEqual(result.status, 0, result.transcript)
+            return (try Data(contentsOf: out.appendingPathComponent("last.safetensors")), result.values["arch"] ?? "")
+        }
+        let (first, firstArch) = try run("a"), (second, secondArch) = try run("b")
+        XCTAssertNotEqual(firstArch, "16x1,16x1,16x1", "the run grew")
+        XCTAssertEqual(firstArch, secondArch)
+        XCTAssertTrue(first == second, "two growth runs with seed 5 wrote different last.safetensors")
+    }
+
     func testLadderAndExportWithinABudget() throws {
         let root = try temporaryDirectory(self)
         let rule = root.appendingPathComponent("grow.lua")
