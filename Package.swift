@@ -50,7 +50,7 @@ let package = Package(
         .executableTarget(
             name: "secnn",
             dependencies: [
-                "SECNNModel", "SECNNRules", "CLua", "COpenBLAS",
+                "SECNNModel", "SECNNRules", "SECNNData", "CLua", "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

@@ -24,7 +24,7 @@ final class Log: GrowthObserver {
 
     func ruleFailed(epoch: Int, error: Error, consecutiveFailures: Int) { print("  rule failed: \(error)") }
 
-    func scored(epoch: Int, report: ScoreReport) {}
+    func round(_ round: GrowthRound) {}
 }
 
 let arguments = CommandLine.arguments.dropFirst()

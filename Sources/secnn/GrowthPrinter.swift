@@ -17,10 +17,11 @@ final class GrowthPrinter: TrainingPrinter, GrowthObserver {
             "rule error after epoch \(epoch) (\(consecutiveFailures) in a row; the epoch proceeds without expansion): \(error)\n".utf8))
     }
 
-    func scored(epoch: Int, report: ScoreReport) {
-        guard let best = report.candidates.max(by: { $0.score.eta < $1.score.eta }) else { return }
-        print(String(format: "score   epoch %d  %@ eta_c=%.4g over %d candidates; best %@ ratio=%.4g", epoch, report.method,
-                     report.current.eta, report.candidates.count, best.candidate.description,
+    func round(_ round: GrowthRound) {
+        guard let report = round.scores,
+              let best = report.candidates.max(by: { $0.score.eta < $1.score.eta }) else { return }
+        print(String(format: "score   epoch %d  %@ eta_c=%.4g over %d candidates; best %@ ratio=%.4g", round.epoch,
+                     report.method, report.current.eta, report.candidates.count, best.candidate.description,
                      best.score.eta / report.current.eta))
         fflush(stdout)
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SECNNData
 import SECNNModel
 import SECNNRules
 
@@ -101,10 +102,26 @@ struct Train: ParsableCommand {
     }
 
     /// Loads the rule before any training, so a broken rule costs nothing.
-    private func loadRule() throws -> Rule? {
+    private func loadRule() throws -> (rule: Rule, source: String)? {
         guard let rule else { return nil }
         let (source, displayPath) = try RuleSource.resolve(rule)
-        return try Rule(source: source, displayPath: displayPath, args: try parsedRuleArgs())
+        return (try Rule(source: source, displayPath: displayPath, args: try parsedRuleArgs()), source)
+    }
+
+    /// `config.json`'s content.
+    private func runConfiguration(_ pair: DatasetPair, _ spec: ArchitectureSpec, _ configuration: TrainingConfiguration,
+                                  rule: (rule: Rule, source: String)?) -> RunFiles.Configuration {
+        let checksum = pair.train.images.withUnsafeBytes { trainImages in
+            pair.train.labels.withUnsafeBytes { trainLabels in
+                pair.test.images.withUnsafeBytes { testImages in
+                    pair.test.labels.withUnsafeBytes { RunFiles.checksum([trainImages, trainLabels, testImages, $0]) }
+                }
+            }
+        }
+        return RunFiles.Configuration(
+            commandLine: CommandLine.arguments, version: SECNN.version, threads: compute.threads, dataset: pair.train.name,
+            datasetChecksum: checksum, architecture: spec.description, training: configuration,
+            rule: rule?.rule.displayPath, ruleChecksum: rule.map { RunFiles.checksum($0.source) })
     }
 
     private func validationSource() throws -> ValidationSource {
@@ -129,23 +146,25 @@ struct Train: ParsableCommand {
 
         var growth: SelfExpandingRun?
         let summary = try reportingErrors { () -> TrainingSummary in
-            let rule = try loadRule()
+            let loaded = try loadRule()
             let pair = try dataOptions.source().load()
             let data = TrainingData(pair, validation: configuration.validation, seed: seed)
             // Checked against the data's image size, so only now; still a usage error.
             let spec: ArchitectureSpec
             do { spec = try data.architecture(arch) } catch { throw ValidationError("--arch: \(error)") }
             let trainer = try Trainer(data: data, spec: spec, configuration: configuration, directory: directory)
+            let files = RunFiles(directory: directory, configuration: runConfiguration(pair, spec, configuration, rule: loaded),
+                                 ruleSource: loaded?.source, forwardingTo: GrowthPrinter())
             print("training \(spec) (\(spec.parameterCount) parameters) on \(data.name): \(data.train.count) train, "
                   + "\(data.validation.count) validation (\(configuration.validation)), \(data.test.count) test; "
                   + "\(compute.threads) threads; checkpoints in \(directory)")
-            guard let rule else { return try trainer.run(observer: TrainingPrinter()) }
+            guard let rule = loaded?.rule else { return try trainer.run(observer: files) }
             print("growing with \(rule.name) (\(rule.displayPath)), \(rule.scoreMethod.rawValue) score on \(scoreSubset) images")
             let run = try SelfExpandingRun(trainer: trainer, rule: rule,
                                            scoring: ScoringOptions(subsetSize: scoreSubset, seed: seed),
                                            maxConsecutiveRuleFailures: ruleFailures)
             growth = run
-            return try run.run(observer: GrowthPrinter())
+            return try run.run(observer: files)
         }
         var output = KeyValueOutput()
         output.add("params", summary.parameters)

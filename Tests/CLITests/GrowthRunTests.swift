@@ -52,6 +52,36 @@ final class GrowthRunTests: XCTestCase {
         XCTAssertEqual(architectures[1], ["16x1,16x1,16x1", "16x1,16x2,16x1", "16x1,16x3,16x1"])
     }
 
+    func testARunRecordsItsConfigurationRuleMetricsAndRounds() throws {
+        let root = try temporaryDirectory(self)
+        let rule = root.appendingPathComponent("every-other.lua")
+        let source = """
+            return {
+              when = function(ctx) return ctx.epoch % 2 == 1 end,
+              propose = function(ctx) return { { block = 2, op = "widen", channels = 2 } } end,
+              decide = function(ctx) return ctx.candidates[1] end,
+            }
+            """
+        try writeRule(source, to: rule)
+        let out = root.appendingPathComponent("run")
+        let result = try CLI.run("secnn", ["train", "--epochs", "4", "--rule", rule.path, "--score-subset", "32",
+                                           "--out", out.path])
+        XCTAssertEqual(result.status, 0, result.transcript)
+        func text(_ name: String) throws -> String { try String(contentsOf: out.appendingPathComponent(name), encoding: .utf8) }
+        XCTAssertEqual(try text("rule.lua"), source)
+        let config = try JSONSerialization.jsonObject(with: Data(try text("config.json").utf8)) as? [String: Any]
+        XCTAssertEqual(config?["rule"] as? String, rule.path)
+        XCTAssertEqual((config?["command_line"] as? [String])?.suffix(2), ["--out", out.path])
+        XCTAssertEqual(config?["dataset"] as? String, "digits")
+        XCTAssertEqual((config?["dataset_checksum"] as? String)?.count, 16)
+        XCTAssertEqual(try text("metrics.jsonl").split(separator: "\n").count, 4)
+        XCTAssertEqual(try text("metrics.csv").split(separator: "\n").count, 5, "header and 4 epochs")
+        let outcomes = try text("events.jsonl").split(separator: "\n").map {
+            (try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["outcome"] as? String
+        }
+        XCTAssertEqual(outcomes, ["expanded", "not_scored", "expanded"], "a round after every epoch but the last")
+    }
+
     func testSeededGrowthRunsAreBitIdentical() throws {
         let root = try temporaryDirectory(self)
         func run(_ name: String) throws -> (Data, String) {

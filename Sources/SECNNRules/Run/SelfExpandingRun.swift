@@ -79,12 +79,15 @@ public final class SelfExpandingRun {
         var context = RuleContext(epoch: metrics.epoch, epochs: trainer.configuration.epochs,
                                   architecture: trainer.network.spec, history: history,
                                   metrics: trainer.state.history, args: rule.args)
-        let choice: (candidate: Candidate, report: ScoreReport)?
+        var round = GrowthRound(epoch: metrics.epoch, outcome: .notScored)
         do {
-            choice = try decide(&context, observer: observer)
+            try decide(&context, &round)
             consecutiveFailures = 0
         } catch let error as RuleError {
             consecutiveFailures += 1
+            round.outcome = .ruleFailed
+            round.error = "\(error)"
+            observer?.round(round)
             observer?.ruleFailed(epoch: metrics.epoch, error: error, consecutiveFailures: consecutiveFailures)
             guard consecutiveFailures < maxConsecutiveRuleFailures else {
                 throw RunStopped(rule: rule.displayPath, failures: consecutiveFailures, lastError: error,
@@ -92,20 +95,26 @@ public final class SelfExpandingRun {
             }
             return
         }
-        guard let (candidate, report) = choice else { return }
+        observer?.round(round)
+        guard let candidate = round.choice, let report = round.scores else { return }
         try apply(candidate, report: report, epoch: metrics.epoch, observer: observer)
     }
 
-    /// when → propose → score → decide; nil when the rule does not expand.
-    private func decide(_ context: inout RuleContext, observer: GrowthObserver?) throws -> (Candidate, ScoreReport)? {
-        guard try rule.when(context) else { return nil }
+    /// when → propose → score → decide, noting each step's outcome in `round`.
+    private func decide(_ context: inout RuleContext, _ round: inout GrowthRound) throws {
+        guard try rule.when(context) else { return }
         let candidates = try rule.propose(context)
-        guard !candidates.isEmpty else { return nil }
+        guard !candidates.isEmpty else {
+            round.outcome = .nothingProposed
+            return
+        }
         let report = try scorer(epoch: context.epoch).score(trainer.network, candidates: candidates)
-        observer?.scored(epoch: context.epoch, report: report)
         context.scores = report
-        guard let choice = try rule.decide(context) else { return nil }
-        return (choice, report)
+        round.scores = report
+        round.outcome = .declined
+        guard let choice = try rule.decide(context) else { return }
+        round.choice = choice
+        round.outcome = .expanded
     }
 
     /// The scorer of one epoch: the fixed subset, and the noise of new

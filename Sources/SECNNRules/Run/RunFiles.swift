@@ -1,0 +1,151 @@
+import Foundation
+import SECNNModel
+
+/// The record a run leaves beside its checkpoints, for scripts, spreadsheets
+/// and comparing rules afterwards:
+///
+/// - `config.json`: the command line, the resolved configuration, the
+///   architecture, the dataset, secnn's version, the thread count, the rule;
+/// - `rule.lua`: the exact rule source the run used (its FNV-1a hash in
+///   `config.json`);
+/// - `metrics.jsonl` and `metrics.csv`: one row per epoch;
+/// - `events.jsonl`: one growth round per epoch (`GrowthRound`: the scores
+///   the rule saw, its decision and why).
+///
+/// It forwards every event to `next` (the printer). Files are started afresh
+/// by `init`; a failed write is reported once on stderr and never stops the
+/// training.
+public final class RunFiles: GrowthObserver {
+    /// What `config.json` holds.
+    public struct Configuration: Encodable {
+        public var commandLine: [String]
+        public var version: String
+        public var threads: Int
+        public var dataset: String
+        public var datasetChecksum: String
+        public var architecture: String
+        public var training: TrainingConfiguration
+        public var rule: String?
+        public var ruleChecksum: String?
+
+        public init(commandLine: [String], version: String, threads: Int, dataset: String, datasetChecksum: String,
+                    architecture: String, training: TrainingConfiguration, rule: String?, ruleChecksum: String?) {
+            self.commandLine = commandLine
+            self.version = version
+            self.threads = threads
+            self.dataset = dataset
+            self.datasetChecksum = datasetChecksum
+            self.architecture = architecture
+            self.training = training
+            self.rule = rule
+            self.ruleChecksum = ruleChecksum
+        }
+    }
+
+    private let directory: String
+    private let next: GrowthObserver?
+    private var reportedFailure = false
+    private let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    public init(directory: String, configuration: Configuration, ruleSource: String?, forwardingTo next: GrowthObserver?) {
+        self.directory = directory
+        self.next = next
+        let pretty = JSONEncoder()
+        pretty.keyEncodingStrategy = .convertToSnakeCase
+        pretty.outputFormatting = [.prettyPrinted, .sortedKeys]
+        write("config.json", (try? pretty.encode(configuration)).map { String(decoding: $0, as: UTF8.self) + "\n" } ?? "")
+        if let ruleSource { write("rule.lua", ruleSource) }
+        write("metrics.jsonl", "")
+        write("metrics.csv", "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,params,seconds,images_per_s\n")
+        write("events.jsonl", "")
+    }
+
+    /// FNV-1a (64 bit) of the bytes of `parts`, in order, as 16 hex digits:
+    /// an identity for the data and the rule, not a defence.
+    public static func checksum(_ parts: [UnsafeRawBufferPointer]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for part in parts {
+            for byte in part { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        }
+        return String(hash, radix: 16).leftPadded(to: 16)
+    }
+
+    /// The checksum of a text (a rule's source).
+    public static func checksum(_ text: String) -> String {
+        Array(text.utf8).withUnsafeBytes { checksum([$0]) }
+    }
+
+    // MARK: Events
+
+    public func trainingStep(epoch: Int, step: Int, steps: Int, imagesPerSecond: Double) {
+        next?.trainingStep(epoch: epoch, step: step, steps: steps, imagesPerSecond: imagesPerSecond)
+    }
+
+    public func epochFinished(_ m: EpochMetrics, totalEpochs: Int, elapsed: Double, isBest: Bool) {
+        let row = MetricsRow(epoch: m.epoch, trainLoss: m.trainLoss, trainAccuracy: m.trainAccuracy,
+                             valLoss: m.validationLoss, valAccuracy: m.validationAccuracy, lr: m.learningRate,
+                             params: m.parameters, seconds: m.seconds, imagesPerS: m.imagesPerSecond)
+        appendLine("metrics.jsonl", row)
+        append("metrics.csv", [String(m.epoch), "\(m.trainLoss)", "\(m.trainAccuracy)", "\(m.validationLoss)",
+                               "\(m.validationAccuracy)", "\(m.learningRate)", String(m.parameters), "\(m.seconds)",
+                               "\(m.imagesPerSecond)"].joined(separator: ",") + "\n")
+        next?.epochFinished(m, totalEpochs: totalEpochs, elapsed: elapsed, isBest: isBest)
+    }
+
+    public func round(_ round: GrowthRound) {
+        appendLine("events.jsonl", round)
+        next?.round(round)
+    }
+
+    public func expanded(_ record: ExpansionRecord) { next?.expanded(record) }
+
+    public func ruleFailed(epoch: Int, error: Error, consecutiveFailures: Int) {
+        next?.ruleFailed(epoch: epoch, error: error, consecutiveFailures: consecutiveFailures)
+    }
+
+    // MARK: Files
+
+    private struct MetricsRow: Encodable {
+        var epoch: Int, trainLoss: Double, trainAccuracy: Double, valLoss: Double, valAccuracy: Double, lr: Double
+        var params: Int, seconds: Double, imagesPerS: Double
+    }
+
+    private func appendLine<Value: Encodable>(_ file: String, _ value: Value) {
+        guard let data = try? encoder.encode(value) else { return failed(file, "cannot encode the row") }
+        append(file, String(decoding: data, as: UTF8.self) + "\n")
+    }
+
+    private func write(_ file: String, _ text: String) {
+        let path = (directory as NSString).appendingPathComponent(file)
+        if !FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) { failed(file, "cannot be created") }
+    }
+
+    private func append(_ file: String, _ text: String) {
+        let path = (directory as NSString).appendingPathComponent(file)
+        guard let handle = FileHandle(forWritingAtPath: path) else { return failed(file, "cannot be opened") }
+        defer { try? handle.close() }
+        do {
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(text.utf8))
+        } catch {
+            failed(file, "\(error)")
+        }
+    }
+
+    private func failed(_ file: String, _ why: String) {
+        guard !reportedFailure else { return }
+        reportedFailure = true
+        FileHandle.standardError.write(Data("warning: \((directory as NSString).appendingPathComponent(file)) not written: \(why); training goes on\n".utf8))
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}
