@@ -48,9 +48,9 @@ public struct NaturalScoreAccumulator: Sendable {
         switch (settings.method, record.layer) {
         case (.kfac, .conv2d), (.kfac, .linear):
             var layer = factors.removeValue(forKey: record.weightPath) ?? KroneckerFactors(layerOf: record)
-            let known = shared?.sums[record.weightPath]
+            let known = shared?.inputSum(of: record)
             let own = layer.accumulate(record, scale: scale, inputSum: known)
-            if known == nil { shared?.sums[record.weightPath] = own }
+            if known == nil { shared?.keep(own, of: record) }
             factors[record.weightPath] = layer
         default:
             diagonal.accumulate(record, scale: scale)
@@ -66,10 +66,28 @@ public struct NaturalScoreAccumulator: Sendable {
     }
 }
 
-/// The K-FAC input sums Σaaᵀ of layers, by weight path, for models whose
-/// layers see the same input tensors (valid while those tensors are: the
-/// caller makes a new one for every batch of inputs).
+/// The K-FAC input sums Σaaᵀ of layers computed so far for one batch of
+/// images, with the inputs they came from: a layer of another model that
+/// receives an equal input (a layer in front of a candidate's change, or
+/// before it in the same block) reuses the sum instead of recomputing it.
+/// Make a new one for every batch.
 public final class SharedInputFactors {
-    var sums: [String: [Double]] = [:]
+    private var entries: [String: [(input: AnyObject, sum: [Double])]] = [:]
+
     public init() {}
+
+    /// The stored sum of an equal input to the same layer, if any.
+    func inputSum<T: TensorScalar>(of record: PerExampleRecord<T>) -> [Double]? {
+        // Equal tensors, not just the same buffer: a candidate recomputes the unchanged layers' inputs.
+        entries[record.weightPath]?.first { ($0.input as? Box<T>)?.tensor == record.input }?.sum
+    }
+
+    func keep<T: TensorScalar>(_ sum: [Double], of record: PerExampleRecord<T>) {
+        entries[record.weightPath, default: []].append((Box(record.input), sum))
+    }
+
+    private final class Box<T: TensorScalar> {
+        let tensor: Tensor<T>
+        init(_ tensor: Tensor<T>) { self.tensor = tensor }
+    }
 }

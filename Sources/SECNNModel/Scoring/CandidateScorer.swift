@@ -20,8 +20,8 @@ import SECNNCore
 /// every block boundary; a candidate on block b runs its forward pass from
 /// boundary b only, and its backward pass continues into the shared
 /// prefix by seeding the prefix graph with the gradients of the boundary.
-/// The K-FAC input factors of the prefix's layers, which depend on their
-/// inputs alone, are computed once per chunk for all models.
+/// The K-FAC input factors, which depend on a layer's inputs alone, are
+/// computed once per chunk for every layer input the models share.
 /// Candidates share unchanged tensors with the current model (copy on
 /// write), so no candidate deep-copies the network.
 public struct CandidateScorer: Sendable {
@@ -109,8 +109,8 @@ public struct CandidateScorer: Sendable {
             for b in current.spec.blocks.indices {
                 boundaries.append(current.forwardBlock(b, prefix, from: boundaries[b], parameters: parameters))
             }
-            // The prefix's layers see the same inputs whichever model continues from it.
-            let prefixInputs = SharedInputFactors()
+            // Layers that see the same inputs in several models (the prefix, and a candidate's layers before its change).
+            let sharedInputs = SharedInputFactors()
             for v in variants.indices {
                 let boundary = boundaries[variants[v].start]
                 let suffix = Graph<Float>(training: false)
@@ -125,11 +125,13 @@ public struct CandidateScorer: Sendable {
                 }
                 let logits = variants[v].network.forwardHead(suffix, from: state, parameters: suffixParameters)
                 suffix.backward(from: suffix.crossEntropy(logits, labels: labels))
-                for record in suffix.perExampleRecords { variants[v].accumulator.accumulate(record, scale: scale) }
+                for record in suffix.perExampleRecords {
+                    variants[v].accumulator.accumulate(record, scale: scale, sharing: sharedInputs)
+                }
                 guard let prefixSkip = boundary.skip, let skip else { continue }
                 prefix.backward(seeds: [(boundary.main, suffix.gradient(main)!), (prefixSkip, suffix.gradient(skip)!)])
                 for record in prefix.perExampleRecords {
-                    variants[v].accumulator.accumulate(record, scale: scale, sharing: prefixInputs)
+                    variants[v].accumulator.accumulate(record, scale: scale, sharing: sharedInputs)
                 }
             }
         }
