@@ -39,6 +39,8 @@ struct RuntimeError: Error, CustomStringConvertible {
 func reportingErrors<R>(_ body: () throws -> R) throws -> R {
     do { return try body() } catch let error as ValidationError {
         throw error
+    } catch let error as ExitCode {
+        throw error
     } catch let error as RuntimeError {
         throw error
     } catch {

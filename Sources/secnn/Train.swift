@@ -67,6 +67,11 @@ struct Train: ParsableCommand {
     @Option(help: "Training images the growth scores are computed on (chosen once by the seed).")
     var scoreSubset = 512
 
+    @Option(help: ArgumentHelp(
+        "Continue the interrupted run in DIR with its own settings (config.json, rule.lua, last.safetensors); --threads may change.",
+        valueName: "DIR"))
+    var resume: String?
+
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
@@ -86,7 +91,10 @@ struct Train: ParsableCommand {
         _ = try parsedRuleArgs()
         guard ruleFailures >= 1 else { throw ValidationError("--rule-failures must be at least 1, not \(ruleFailures)") }
         guard scoreSubset >= 1 else { throw ValidationError("--score-subset must be at least 1, not \(scoreSubset)") }
-        if rule == nil, !ruleArgs.isEmpty { throw ValidationError("--rule-arg needs --rule") }
+        if rule == nil, !ruleArgs.isEmpty, resume == nil { throw ValidationError("--rule-arg needs --rule") }
+        if resume != nil, rule != nil || !ruleArgs.isEmpty || out != nil {
+            throw ValidationError("--resume continues a run with its own settings; --rule, --rule-arg and --out do not go with it")
+        }
     }
 
     private func parsedRuleArgs() throws -> [String: String] {
@@ -110,18 +118,74 @@ struct Train: ParsableCommand {
 
     /// `config.json`'s content.
     private func runConfiguration(_ pair: DatasetPair, _ spec: ArchitectureSpec, _ configuration: TrainingConfiguration,
-                                  rule: (rule: Rule, source: String)?) -> RunFiles.Configuration {
-        let checksum = pair.train.images.withUnsafeBytes { trainImages in
+                                  rule: (rule: Rule, source: String)?) throws -> RunFiles.Configuration {
+        RunFiles.Configuration(
+            commandLine: CommandLine.arguments, version: SECNN.version, threads: compute.threads,
+            data: dataOptions.data, dataset: pair.train.name, datasetChecksum: Self.checksum(pair),
+            architecture: spec.description, training: configuration, rule: rule?.rule.displayPath,
+            ruleChecksum: rule.map { RunFiles.checksum($0.source) }, ruleArgs: try parsedRuleArgs(),
+            ruleFailures: ruleFailures, scoreSubset: scoreSubset)
+    }
+
+    private static func checksum(_ pair: DatasetPair) -> String {
+        pair.train.images.withUnsafeBytes { trainImages in
             pair.train.labels.withUnsafeBytes { trainLabels in
                 pair.test.images.withUnsafeBytes { testImages in
                     pair.test.labels.withUnsafeBytes { RunFiles.checksum([trainImages, trainLabels, testImages, $0]) }
                 }
             }
         }
-        return RunFiles.Configuration(
-            commandLine: CommandLine.arguments, version: SECNN.version, threads: compute.threads, dataset: pair.train.name,
-            datasetChecksum: checksum, architecture: spec.description, training: configuration,
-            rule: rule?.rule.displayPath, ruleChecksum: rule.map { RunFiles.checksum($0.source) })
+    }
+
+    /// What a run needs: the trainer, the rule, the record files and the settings.
+    private struct Session {
+        var trainer: Trainer
+        var rule: Rule?
+        var files: RunFiles
+        var settings: RunFiles.Configuration
+    }
+
+    private func newSession(_ configuration: TrainingConfiguration) throws -> Session {
+        let loaded = try loadRule()
+        let pair = try dataOptions.source().load()
+        let data = TrainingData(pair, validation: configuration.validation, seed: seed)
+        // Checked against the data's image size, so only now; still a usage error.
+        let spec: ArchitectureSpec
+        do { spec = try data.architecture(arch) } catch { throw ValidationError("--arch: \(error)") }
+        let directory = out ?? defaultRunDirectory()
+        let trainer = try Trainer(data: data, spec: spec, configuration: configuration, directory: directory)
+        let settings = try runConfiguration(pair, spec, configuration, rule: loaded)
+        let files = RunFiles(directory: directory, configuration: settings, ruleSource: loaded?.source,
+                             forwardingTo: GrowthPrinter())
+        return Session(trainer: trainer, rule: loaded?.rule, files: files, settings: settings)
+    }
+
+    /// The run in `directory` as its files left it, checked against its data.
+    private func resumedSession(_ directory: String) throws -> Session {
+        let settings = try RunFiles.Configuration(run: directory)
+        let checkpoint = try Checkpoint(contentsOf: (directory as NSString).appendingPathComponent("last.safetensors"))
+        let pair: DatasetPair
+        do { pair = try DatasetSource(argument: settings.data).load() } catch {
+            throw RuntimeError("\(directory): the run's data (\(settings.data)) cannot be loaded: \(error)")
+        }
+        guard Self.checksum(pair) == settings.datasetChecksum else {
+            throw RuntimeError("\(directory): the data at \(settings.data) is not the data the run started with "
+                               + "(checksum \(Self.checksum(pair)), config.json says \(settings.datasetChecksum))")
+        }
+        let configuration = checkpoint.configuration ?? settings.training
+        let data = TrainingData(pair, validation: configuration.validation, seed: configuration.seed)
+        let trainer = try Trainer(resuming: checkpoint, data: data, directory: directory)
+        var rule: Rule?
+        if settings.rule != nil {
+            let path = (directory as NSString).appendingPathComponent("rule.lua")
+            guard let source = FileManager.default.contents(atPath: path) else {
+                throw RuntimeError("\(path): the run's rule is missing")
+            }
+            rule = try Rule(source: String(decoding: source, as: UTF8.self), displayPath: path, args: settings.ruleArgs)
+        }
+        let files = RunFiles(directory: directory, configuration: settings, ruleSource: nil, resuming: true,
+                             forwardingTo: GrowthPrinter())
+        return Session(trainer: trainer, rule: rule, files: files, settings: settings)
     }
 
     private func validationSource() throws -> ValidationSource {
@@ -142,29 +206,32 @@ struct Train: ParsableCommand {
         configuration.l1 = l1
         configuration.seed = seed
         configuration.validation = try validationSource()
-        let directory = out ?? defaultRunDirectory()
 
+        Interruption.install()
         var growth: SelfExpandingRun?
         let summary = try reportingErrors { () -> TrainingSummary in
-            let loaded = try loadRule()
-            let pair = try dataOptions.source().load()
-            let data = TrainingData(pair, validation: configuration.validation, seed: seed)
-            // Checked against the data's image size, so only now; still a usage error.
-            let spec: ArchitectureSpec
-            do { spec = try data.architecture(arch) } catch { throw ValidationError("--arch: \(error)") }
-            let trainer = try Trainer(data: data, spec: spec, configuration: configuration, directory: directory)
-            let files = RunFiles(directory: directory, configuration: runConfiguration(pair, spec, configuration, rule: loaded),
-                                 ruleSource: loaded?.source, forwardingTo: GrowthPrinter())
-            print("training \(spec) (\(spec.parameterCount) parameters) on \(data.name): \(data.train.count) train, "
-                  + "\(data.validation.count) validation (\(configuration.validation)), \(data.test.count) test; "
-                  + "\(compute.threads) threads; checkpoints in \(directory)")
-            guard let rule = loaded?.rule else { return try trainer.run(observer: files) }
-            print("growing with \(rule.name) (\(rule.displayPath)), \(rule.scoreMethod.rawValue) score on \(scoreSubset) images")
-            let run = try SelfExpandingRun(trainer: trainer, rule: rule,
-                                           scoring: ScoringOptions(subsetSize: scoreSubset, seed: seed),
-                                           maxConsecutiveRuleFailures: ruleFailures)
-            growth = run
-            return try run.run(observer: files)
+            let session = try resume.map(resumedSession) ?? newSession(configuration)
+            let trainer = session.trainer
+            trainer.stopRequested = { Interruption.requested }
+            let data = trainer.data, spec = trainer.network.spec
+            print("\(resume == nil ? "training" : "resuming at epoch \(trainer.state.epoch + 1):") \(spec) "
+                  + "(\(spec.parameterCount) parameters) on \(data.name): \(data.train.count) train, "
+                  + "\(data.validation.count) validation (\(trainer.configuration.validation)), \(data.test.count) test; "
+                  + "\(compute.threads) threads; checkpoints in \(trainer.directory)")
+            do {
+                guard let rule = session.rule else { return try trainer.run(observer: session.files) }
+                print("growing with \(rule.name) (\(rule.displayPath)), \(rule.scoreMethod.rawValue) score on "
+                      + "\(session.settings.scoreSubset) images")
+                let run = try SelfExpandingRun(
+                    trainer: trainer, rule: rule,
+                    scoring: ScoringOptions(subsetSize: session.settings.scoreSubset, seed: trainer.configuration.seed),
+                    maxConsecutiveRuleFailures: session.settings.ruleFailures, resuming: resume != nil)
+                growth = run
+                return try run.run(observer: session.files)
+            } catch let interrupted as TrainingInterrupted {
+                FileHandle.standardError.write(Data("\(interrupted)\n".utf8))
+                throw ExitCode(130)
+            }
         }
         var output = KeyValueOutput()
         output.add("params", summary.parameters)

@@ -28,7 +28,7 @@ final class FunctionPreservationTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         let trainer = try Trainer(data: data, spec: try data.architecture("16x1,16x1,16x1"), configuration: configuration,
                                   directory: directory.path)
-        for _ in 0..<configuration.epochs { _ = trainer.trainEpoch() }
+        for _ in 0..<configuration.epochs { _ = try trainer.trainEpoch() }
         let (testImages, testLabels) = data.test.batch(Array(0..<data.test.count)[...])
         return Trained(network: trainer.network, testImages: testImages, testLabels: testLabels,
                        calibration: data.train.batch(Array(0..<data.train.count)[...]).0)

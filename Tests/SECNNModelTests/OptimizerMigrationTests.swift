@@ -74,7 +74,7 @@ final class OptimizerMigrationTests: XCTestCase {
         let data = TrainingData(try DatasetSource.digits.load(), validation: configuration.validation, seed: configuration.seed)
         let trainer = try Trainer(data: data, spec: try data.architecture("16x1,16x1,16x1"), configuration: configuration,
                                   directory: directory.appendingPathComponent(name).path)
-        for _ in 0..<epochs { _ = trainer.trainEpoch() }
+        for _ in 0..<epochs { _ = try trainer.trainEpoch() }
         return trainer
     }
 
@@ -86,7 +86,7 @@ final class OptimizerMigrationTests: XCTestCase {
         let epochs = 25
         let control = try trainer(epochs: epochs, name: "control")
         let previous = control.state.history.last!.trainLoss
-        let next = control.trainEpoch().trainLoss
+        let next = try control.trainEpoch().trainLoss
         print(String(format: "FIGURE digits, no expansion: train loss epoch %d %.4f → epoch %d %.4f (%+.1f%%)",
                      epochs, previous, epochs + 1, next, 100 * (next / previous - 1)))
 
@@ -104,7 +104,7 @@ final class OptimizerMigrationTests: XCTestCase {
                 try trainer.apply(grown, expansion, restartingOptimizer: restart)
                 XCTAssertEqual(trainer.network, grown)
                 XCTAssertEqual(trainer.optimizer.slots["\(ParameterPath.mix).weight"]?.step, restart ? nil : steps)
-                let loss = trainer.trainEpoch().trainLoss
+                let loss = try trainer.trainEpoch().trainLoss
                 losses[restart] = loss
                 print(String(format: "FIGURE digits, %@ then %@ Adam: train loss epoch %d %.4f → epoch %d %.4f (%+.1f%%)",
                              "\(expansion)", restart ? "restarted" : "migrated", epochs, previous, epochs + 1, loss,

@@ -36,6 +36,11 @@ public final class Trainer {
     public var bestCheckpointPath: String { (directory as NSString).appendingPathComponent("best.safetensors") }
     public var lastCheckpointPath: String { (directory as NSString).appendingPathComponent("last.safetensors") }
 
+    /// Asked after every optimisation step but an epoch's last; when it says
+    /// yes, the epoch stops there, `run` writes `last.safetensors` with the
+    /// epoch's progress and throws `TrainingInterrupted`.
+    public var stopRequested: () -> Bool = { false }
+
     /// Fails before any training if the configuration is invalid or the
     /// output directory cannot be created or written.
     public init(data: TrainingData, spec: ArchitectureSpec, configuration: TrainingConfiguration, directory: String) throws {
@@ -50,6 +55,25 @@ public final class Trainer {
         self.directory = directory
     }
 
+    /// Continues the run a checkpoint (normally `last.safetensors`) holds:
+    /// its weights, optimizer, schedule, random streams and, when it was
+    /// interrupted, the place in its epoch. The same data must come with it.
+    public init(resuming checkpoint: Checkpoint, data: TrainingData, directory: String) throws {
+        guard let configuration = checkpoint.configuration, let state = checkpoint.training,
+              let optimizer = checkpoint.optimizer else {
+            throw ModelError.invalidConfiguration(
+                "\(directory): the checkpoint holds no training state to resume (is it a plain weights file?)")
+        }
+        try configuration.validate()
+        try Self.prepareDirectory(directory)
+        network = checkpoint.network
+        self.optimizer = optimizer
+        self.state = state
+        self.configuration = configuration
+        self.data = data
+        self.directory = directory
+    }
+
     /// Runs the remaining epochs, then evaluates the best checkpoint on the
     /// test set. `betweenEpochs` runs after each epoch's checkpoints are
     /// written, except after the last: where a growth run expands the model.
@@ -58,7 +82,11 @@ public final class Trainer {
                     betweenEpochs: ((EpochMetrics) throws -> Void)? = nil) throws -> TrainingSummary {
         let start = Date()
         while state.epoch < configuration.epochs {
-            let metrics = trainEpoch(observer: observer)
+            let metrics: EpochMetrics
+            do { metrics = try trainEpoch(observer: observer) } catch let interrupted as TrainingInterrupted {
+                try checkpoint().write(toPath: lastCheckpointPath)
+                throw interrupted
+            }
             let isBest = state.bestEpoch == metrics.epoch
             if isBest { try checkpoint().write(toPath: bestCheckpointPath) }
             try checkpoint().write(toPath: lastCheckpointPath)
@@ -100,27 +128,39 @@ public final class Trainer {
     /// validation, and the run's bookkeeping (history, best epoch, the
     /// learning-rate schedule). `run` is a loop of these with checkpoints;
     /// a growth loop calls it between expansions.
-    public func trainEpoch(observer: TrainingObserver? = nil) -> EpochMetrics {
+    ///
+    /// Throws `TrainingInterrupted` when `stopRequested` says so; the state
+    /// then holds the epoch's progress, and the next call finishes the epoch.
+    public func trainEpoch(observer: TrainingObserver? = nil) throws -> EpochMetrics {
         let epochStart = Date()
+        var progress = state.progress ?? EpochProgress(orderGenerator: state.shuffleGenerator)
+        var orderGenerator = progress.orderGenerator
         var order = Array(0..<data.train.count)
-        order.shuffle(using: &state.shuffleGenerator)
+        order.shuffle(using: &orderGenerator)
+        state.shuffleGenerator = orderGenerator
         // A last batch of one cannot be batch-normalised; it waits for the next epoch's order.
         let usable = data.train.count % configuration.batchSize == 1 ? data.train.count - 1 : data.train.count
         let steps = (usable + configuration.batchSize - 1) / configuration.batchSize
-        var lossSum = 0.0, correct = 0, seen = 0
         optimizer.learningRate = state.learningRate
-        for step in 0..<steps {
+        for step in progress.step..<steps {
             let indices = order[(step * configuration.batchSize)..<min((step + 1) * configuration.batchSize, usable)]
             let flips = configuration.flips && data.flipAugmentation
                 ? indices.map { _ in state.augmentGenerator.nextUnit() < 0.5 } : nil
             let (images, labels) = data.train.batch(indices, flips: flips)
             let (loss, batchCorrect) = trainStep(images, labels)
-            lossSum += loss * Double(indices.count)
-            correct += batchCorrect
-            seen += indices.count
+            progress.lossSum += loss * Double(indices.count)
+            progress.correct += batchCorrect
+            progress.seen += indices.count
+            progress.step = step + 1
             observer?.trainingStep(epoch: state.epoch + 1, step: step + 1, steps: steps,
-                                   imagesPerSecond: Double(seen) / Date().timeIntervalSince(epochStart))
+                                   imagesPerSecond: Double(progress.seen) / Date().timeIntervalSince(epochStart))
+            if step + 1 < steps, stopRequested() {
+                state.progress = progress
+                throw TrainingInterrupted(directory: directory, epoch: state.epoch + 1, step: step + 1, steps: steps)
+            }
         }
+        state.progress = nil
+        let (lossSum, correct, seen) = (progress.lossSum, progress.correct, progress.seen)
         let trainSeconds = Date().timeIntervalSince(epochStart)
         let validation = network.evaluate(data.validation)
         state.epoch += 1
@@ -161,5 +201,19 @@ public final class Trainer {
         guard FileManager.default.isWritableFile(atPath: directory) else {
             throw ModelError.invalidConfiguration("output directory \(directory) is not writable")
         }
+    }
+}
+
+/// A run stopped on request (Ctrl-C, SIGTERM) in the middle of an epoch;
+/// `last.safetensors` holds everything to continue it exactly.
+public struct TrainingInterrupted: Error, CustomStringConvertible {
+    public var directory: String
+    public var epoch: Int
+    public var step: Int
+    public var steps: Int
+
+    public var description: String {
+        "interrupted in epoch \(epoch) after step \(step) of \(steps); \(directory)/last.safetensors holds the run. "
+            + "Continue it with: secnn train --resume \(directory)"
     }
 }

@@ -49,6 +49,8 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var augmentGenerator: SeededGenerator
     public var dropoutGenerator: SeededGenerator
     public var history: [EpochMetrics] = []
+    /// Where an interrupted epoch stopped (nil between epochs).
+    public var progress: EpochProgress?
 
     public init(learningRate: Double, seed: UInt64) {
         self.learningRate = learningRate
@@ -73,5 +75,23 @@ public struct TrainingState: Codable, Equatable, Sendable {
             epochsWithoutImprovement = 0
         }
         return false
+    }
+}
+
+/// How far an interrupted epoch got: enough to finish it exactly as it
+/// would have gone uninterrupted.
+public struct EpochProgress: Codable, Equatable, Sendable {
+    /// The shuffle stream as the epoch began; the epoch's order is drawn
+    /// from it again on resume.
+    public var orderGenerator: SeededGenerator
+    /// Optimisation steps done.
+    public var step: Int = 0
+    /// The epoch's running sums: cross-entropy × images, right predictions, images.
+    public var lossSum = 0.0
+    public var correct = 0
+    public var seen = 0
+
+    public init(orderGenerator: SeededGenerator) {
+        self.orderGenerator = orderGenerator
     }
 }

@@ -13,32 +13,55 @@ import SECNNModel
 ///   the rule saw, its decision and why).
 ///
 /// It forwards every event to `next` (the printer). Files are started afresh
-/// by `init`; a failed write is reported once on stderr and never stops the
-/// training.
+/// by `init` (or appended to, when a run resumes); a failed write is
+/// reported once on stderr and never stops the training.
 public final class RunFiles: GrowthObserver {
-    /// What `config.json` holds.
-    public struct Configuration: Encodable {
+    /// What `config.json` holds: enough to resume the run.
+    public struct Configuration: Codable {
         public var commandLine: [String]
         public var version: String
         public var threads: Int
+        /// The `--data` source, and the data's name and checksum.
+        public var data: String
         public var dataset: String
         public var datasetChecksum: String
         public var architecture: String
         public var training: TrainingConfiguration
         public var rule: String?
         public var ruleChecksum: String?
+        public var ruleArgs: [String: String]
+        public var ruleFailures: Int
+        public var scoreSubset: Int
 
-        public init(commandLine: [String], version: String, threads: Int, dataset: String, datasetChecksum: String,
-                    architecture: String, training: TrainingConfiguration, rule: String?, ruleChecksum: String?) {
+        public init(commandLine: [String], version: String, threads: Int, data: String, dataset: String,
+                    datasetChecksum: String, architecture: String, training: TrainingConfiguration, rule: String?,
+                    ruleChecksum: String?, ruleArgs: [String: String], ruleFailures: Int, scoreSubset: Int) {
             self.commandLine = commandLine
             self.version = version
             self.threads = threads
+            self.data = data
             self.dataset = dataset
             self.datasetChecksum = datasetChecksum
             self.architecture = architecture
             self.training = training
             self.rule = rule
             self.ruleChecksum = ruleChecksum
+            self.ruleArgs = ruleArgs
+            self.ruleFailures = ruleFailures
+            self.scoreSubset = scoreSubset
+        }
+
+        /// Reads `RUN/config.json`.
+        public init(run directory: String) throws {
+            let path = (directory as NSString).appendingPathComponent("config.json")
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ModelError.invalidConfiguration("\(path): missing; is \(directory) a run of `secnn train`?")
+            }
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            do { self = try decoder.decode(Configuration.self, from: data) } catch {
+                throw ModelError.invalidConfiguration("\(path): not a run configuration: \(error)")
+            }
         }
     }
 
@@ -52,9 +75,12 @@ public final class RunFiles: GrowthObserver {
         return encoder
     }()
 
-    public init(directory: String, configuration: Configuration, ruleSource: String?, forwardingTo next: GrowthObserver?) {
+    /// Starts the files afresh, or with `resuming` appends to them.
+    public init(directory: String, configuration: Configuration, ruleSource: String?, resuming: Bool = false,
+                forwardingTo next: GrowthObserver?) {
         self.directory = directory
         self.next = next
+        guard !resuming else { return }
         let pretty = JSONEncoder()
         pretty.keyEncodingStrategy = .convertToSnakeCase
         pretty.outputFormatting = [.prettyPrinted, .sortedKeys]

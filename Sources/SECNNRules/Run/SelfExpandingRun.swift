@@ -1,6 +1,7 @@
 import Foundation
 import SECNNCore
 import SECNNModel
+import SafeTensors
 
 /// A self-expanding training run: the paper's training recipe, and after
 /// every epoch the rule decides whether and how the model grows.
@@ -31,8 +32,13 @@ public final class SelfExpandingRun {
     /// next rung of the ladder.
     private var sizeBest: (checkpoint: Checkpoint, epoch: Int, accuracy: Double)?
 
+    /// With `resuming`, the run continues from what the trainer's directory
+    /// holds (`growth.json`, `size-best.safetensors`, `ladder.json`); the
+    /// trainer must have been made with `Trainer(resuming:…)`. A rule that
+    /// keeps state in its own Lua variables starts them afresh: rules
+    /// should derive what they need from `ctx` (the stock rules do).
     public init(trainer: Trainer, rule: Rule, scoring: ScoringOptions = ScoringOptions(),
-                maxConsecutiveRuleFailures: Int = 3) throws {
+                maxConsecutiveRuleFailures: Int = 3, resuming: Bool = false) throws {
         guard maxConsecutiveRuleFailures >= 1 else {
             throw ModelError.invalidConfiguration("a run needs to allow at least 1 rule failure, not \(maxConsecutiveRuleFailures)")
         }
@@ -45,16 +51,18 @@ public final class SelfExpandingRun {
         self.scoring = scoring
         self.maxConsecutiveRuleFailures = maxConsecutiveRuleFailures
         subset = trainer.data.train.scoringSubset(count: scoring.subsetSize, seed: scoring.seed)
+        if resuming { try restore() }
     }
 
     /// Trains every epoch, growing between them; the last size's best
     /// checkpoint becomes the ladder's last rung.
     public func run(observer: GrowthObserver? = nil) throws -> TrainingSummary {
         let summary = try trainer.run(observer: observer) { [self] metrics in
-            noteSizeBest(metrics)
+            try noteSizeBest(metrics)
             try grow(after: metrics, observer: observer)
+            try save()
         }
-        if let last = trainer.state.history.last { noteSizeBest(last) }
+        if let last = trainer.state.history.last { try noteSizeBest(last) }
         try keepRung()
         return summary
     }
@@ -62,9 +70,11 @@ public final class SelfExpandingRun {
     /// The path of `ladder.json`.
     public var ladderPath: String { (trainer.directory as NSString).appendingPathComponent(Ladder.fileName) }
 
-    private func noteSizeBest(_ metrics: EpochMetrics) {
+    private func noteSizeBest(_ metrics: EpochMetrics) throws {
         guard metrics.validationAccuracy > sizeBest?.accuracy ?? -1 else { return }
         sizeBest = (trainer.checkpoint(), metrics.epoch, metrics.validationAccuracy)
+        try sizeBest?.checkpoint.write(toPath: path(Self.sizeBestFile))
+        try save()
     }
 
     private func keepRung() throws {
@@ -73,6 +83,43 @@ public final class SelfExpandingRun {
         try ladder.add(best.checkpoint, epoch: best.epoch, validationAccuracy: best.accuracy,
                        testAccuracy: test.accuracy, run: trainer.directory)
         sizeBest = nil
+        try save()
+    }
+
+    // MARK: What survives an interruption
+
+    /// What the run remembers besides the trainer's checkpoint and the ladder.
+    private struct State: Codable {
+        var history: [ExpansionRecord]
+        var consecutiveFailures: Int
+        var sizeBest: SizeBest?
+        struct SizeBest: Codable { var epoch: Int, accuracy: Double }
+    }
+
+    static let stateFile = "growth.json", sizeBestFile = "size-best.safetensors"
+
+    private func path(_ file: String) -> String { (trainer.directory as NSString).appendingPathComponent(file) }
+
+    private func save() throws {
+        let state = State(history: history, consecutiveFailures: consecutiveFailures,
+                          sizeBest: sizeBest.map { State.SizeBest(epoch: $0.epoch, accuracy: $0.accuracy) })
+        try AtomicWrite.write(Array(try JSONEncoder().encode(state)), toPath: path(Self.stateFile))
+    }
+
+    private func restore() throws {
+        guard let data = FileManager.default.contents(atPath: path(Self.stateFile)) else {
+            throw ModelError.invalidConfiguration("\(path(Self.stateFile)): missing; \(trainer.directory) is not a growth run to resume")
+        }
+        let state: State
+        do { state = try JSONDecoder().decode(State.self, from: data) } catch {
+            throw ModelError.invalidConfiguration("\(path(Self.stateFile)): not a growth state: \(error)")
+        }
+        history = state.history
+        consecutiveFailures = state.consecutiveFailures
+        if FileManager.default.fileExists(atPath: path(Ladder.fileName)) { ladder = try Ladder(run: trainer.directory) }
+        if let best = state.sizeBest {
+            sizeBest = (try Checkpoint(contentsOf: path(Self.sizeBestFile)), best.epoch, best.accuracy)
+        }
     }
 
     private func grow(after metrics: EpochMetrics, observer: GrowthObserver?) throws {

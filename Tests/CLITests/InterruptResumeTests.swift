@@ -1,0 +1,76 @@
+import Foundation
+import XCTest
+
+/// Ctrl-C in the middle of a run writes a checkpoint and a hint; `--resume`
+/// finishes the run exactly as if it had never stopped.
+final class InterruptResumeTests: XCTestCase {
+    /// Starts `secnn` with `arguments`, sends SIGINT once its stdout shows
+    /// `marker`, and returns its exit status, stdout and stderr.
+    private func interrupted(_ arguments: [String], after marker: String, in root: URL) throws -> (Int32, String, String) {
+        let stdout = root.appendingPathComponent("interrupted.out"), stderr = root.appendingPathComponent("interrupted.err")
+        _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
+        let process = Process()
+        process.executableURL = try CLI.executable("secnn")
+        process.arguments = arguments
+        process.standardOutput = try FileHandle(forWritingTo: stdout)
+        process.standardError = try FileHandle(forWritingTo: stderr)
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while process.isRunning, Date() < deadline,
+              !(try String(contentsOf: stdout, encoding: .utf8)).contains(marker) {
+            usleep(20_000)
+        }
+        let signalled = Date()
+        process.interrupt()
+        process.waitUntilExit()
+        XCTAssertLessThan(Date().timeIntervalSince(signalled), 5, "the run stops within 5 s of Ctrl-C")
+        return (process.terminationStatus, try String(contentsOf: stdout, encoding: .utf8),
+                try String(contentsOf: stderr, encoding: .utf8))
+    }
+
+    private func assertResumedRunMatchesUninterrupted(_ arguments: [String], files: [String]) throws {
+        let root = try temporaryDirectory(self)
+        let whole = root.appendingPathComponent("whole"), broken = root.appendingPathComponent("broken")
+        let reference = try CLI.run("secnn", arguments + ["--out", whole.path])
+        XCTAssertEqual(reference.status, 0, reference.transcript)
+
+        let (status, stdout, stderr) = try interrupted(arguments + ["--out", broken.path], after: "epoch 3/", in: root)
+        XCTAssertEqual(status, 130, "stdout: \(stdout)\nstderr: \(stderr)")
+        XCTAssertTrue(stderr.contains("secnn train --resume \(broken.path)"), stderr)
+        XCTAssertTrue(stderr.contains("interrupted in epoch"), stderr)
+        let resumed = try CLI.run("secnn", ["train", "--resume", broken.path])
+        XCTAssertEqual(resumed.status, 0, resumed.transcript)
+        XCTAssertTrue(resumed.stdout.contains("resuming at epoch"), resumed.transcript)
+        for file in files {
+            let expected = try Data(contentsOf: whole.appendingPathComponent(file))
+            XCTAssertTrue(try Data(contentsOf: broken.appendingPathComponent(file)) == expected,
+                          "\(file) differs between the interrupted-and-resumed run and the uninterrupted one")
+        }
+        XCTAssertEqual(resumed.values["test_accuracy"], reference.values["test_accuracy"])
+    }
+
+    func testInterruptedTrainingResumesBitIdentically() throws {
+        // Small batches: many steps per epoch, so the signal lands inside one.
+        try assertResumedRunMatchesUninterrupted(
+            ["train", "--epochs", "10", "--batch-size", "16", "--seed", "4"],
+            files: ["last.safetensors", "best.safetensors"])
+    }
+
+    func testInterruptedGrowthRunResumesBitIdentically() throws {
+        try assertResumedRunMatchesUninterrupted(
+            ["train", "--epochs", "8", "--batch-size", "16", "--seed", "4", "--rule", "budget.lua",
+             "--rule-arg", "cooldown=2", "--score-subset", "64"],
+            files: ["last.safetensors", "best.safetensors", "ladder.json"])
+    }
+
+    func testResumeNamesWhatIsMissing() throws {
+        let root = try temporaryDirectory(self)
+        let result = try CLI.run("secnn", ["train", "--resume", root.path])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("config.json"), result.transcript)
+        let mixed = try CLI.run("secnn", ["train", "--resume", root.path, "--rule", "paper.lua"])
+        XCTAssertEqual(mixed.status, 64)
+        XCTAssertTrue(mixed.stderr.contains("--resume continues a run with its own settings"), mixed.transcript)
+    }
+}
