@@ -3,8 +3,9 @@
 # needs nothing else.
 
 BUILD_PACKAGES := pkg-config liblua5.4-dev libopenblas-dev zlib1g-dev
-# The tests also cross-check with Python: the safetensors package (PyPI, in
-# a venv that sees Debian's torch) and torch_peer.py's --eval-weights.
+# The tests also cross-check with Python: the safetensors and onnxruntime
+# packages (PyPI, in a venv that sees Debian's torch) and torch_peer.py's
+# --eval-weights.
 TEST_PACKAGES := python3-venv python3-torch python3-numpy libopenblas0
 VENV := .build/python
 SECNN := .build/release/secnn
@@ -33,7 +34,7 @@ test-deps:
 	@missing=$$(for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing; fi
 	@[ -x $(VENV)/bin/python ] || /usr/bin/python3 -m venv --system-site-packages $(VENV)
-	@$(VENV)/bin/python -c 'import safetensors' 2>/dev/null || $(VENV)/bin/pip install -q safetensors
+	@$(VENV)/bin/python -c 'import safetensors, onnxruntime' 2>/dev/null || $(VENV)/bin/pip install -q safetensors onnxruntime
 
 # The side-by-side benchmark of BENCHMARKS.md (one sitting, secnn then the peer).
 bench: build test-deps

@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "SECNNRulesTests", dependencies: ["SECNNRules", "SECNNModel", "SECNNCore", "_SECNNTestSupport"]),
         // End-to-end: runs the built `secnn` and `train-digits` binaries (and writes a CIFAR-shaped
         // checkpoint through the library for the PyTorch cross-check).
-        .testTarget(name: "CLITests", dependencies: ["secnn", "train-digits", "SECNNModel", "SafeTensors", "_SECNNTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["secnn", "train-digits", "SECNNCore", "SECNNModel", "SafeTensors", "_SECNNTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

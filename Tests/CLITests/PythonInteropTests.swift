@@ -1,4 +1,5 @@
 import Foundation
+import SECNNCore
 import SECNNModel
 import SafeTensors
 import XCTest
@@ -27,6 +28,45 @@ final class PythonInteropTests: XCTestCase {
             }
         }
         return url
+    }
+
+    /// `secnn export --format onnx`: onnxruntime runs the file and gives
+    /// secnn's eval-mode logits within 1e-4.
+    func testONNXExportRunsInOnnxruntimeWithTheSameLogits() throws {
+        let python = try python(importing: ["onnxruntime", "safetensors", "numpy"])
+        let root = try temporaryDirectory(self)
+        let run = root.appendingPathComponent("run")
+        // Blocks with several layers, so every node kind and the skip path's extra pool appear.
+        let train = try CLI.run("secnn", ["train", "--epochs", "3", "--arch", "8x2,12x1,8x3", "--out", run.path])
+        XCTAssertEqual(train.status, 0, train.transcript)
+        let onnx = root.appendingPathComponent("model.onnx").path
+        let export = try CLI.run("secnn", ["export", run.path, "--format", "onnx", "--out", onnx])
+        XCTAssertEqual(export.status, 0, export.transcript)
+
+        var network = try Checkpoint(contentsOf: run.appendingPathComponent("best.safetensors").path).network
+        var generator = SeededGenerator(seed: 9)
+        let images: Tensor<Float> = randomTensor([6, 1, 8, 8], &generator)
+        let graph = Graph<Float>(training: false)
+        let logits = graph.value(network.forward(graph, images: images).logits)
+        let reference = root.appendingPathComponent("reference.safetensors").path
+        try SafeTensorsFile(tensors: [SafeTensor(name: "images", shape: images.shape, floats: images.scalars),
+                                      SafeTensor(name: "logits", shape: logits.shape, floats: logits.scalars)],
+                            metadata: [:]).write(toPath: reference)
+        let script = """
+            import sys, numpy as np, onnxruntime as ort
+            from safetensors.numpy import load_file
+            data = load_file(sys.argv[2])
+            session = ort.InferenceSession(sys.argv[1], providers=["CPUExecutionProvider"])
+            logits = session.run(["logits"], {"images": data["images"]})[0]
+            print(float(np.abs(logits - data["logits"]).max()), float(np.abs(data["logits"]).max()))
+            """
+        let result = try CLI.run(executable: python, ["-c", script, onnx, reference])
+        XCTAssertEqual(result.status, 0, result.transcript)
+        let numbers = try XCTUnwrap(result.stdout.split(separator: "\n").last, result.transcript)
+            .split(separator: " ").compactMap { Double($0) }
+        XCTAssertEqual(numbers.count, 2, result.transcript)
+        XCTAssertLessThanOrEqual(numbers[0], 1e-4 * max(1, numbers[1]), "max |Δlogit| between onnxruntime and secnn")
+        XCTAssertGreaterThan(numbers[1], 0.1, "the logits are not trivially zero")
     }
 
     /// A digits checkpoint read by the `safetensors` package: the same names,

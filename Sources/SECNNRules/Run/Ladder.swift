@@ -54,15 +54,6 @@ public struct Ladder: Codable, Equatable, Sendable {
                               toPath: (directory as NSString).appendingPathComponent(Self.fileName))
     }
 
-    /// Copies `rung`'s checkpoint out of the run `directory` to `path` (atomically).
-    public func export(_ rung: Rung, run directory: String, to path: String) throws {
-        let source = (directory as NSString).appendingPathComponent(rung.file)
-        guard let bytes = FileManager.default.contents(atPath: source) else {
-            throw ModelError.invalidConfiguration("\(source): listed in the ladder but cannot be read")
-        }
-        try AtomicWrite.write(Array(bytes), toPath: path)
-    }
-
     /// The most accurate rung (validation accuracy) with at most `maxParameters`.
     public func best(maxParameters: Int) -> Rung? {
         rungs.filter { $0.parameters <= maxParameters }.max { $0.validationAccuracy < $1.validationAccuracy }
