@@ -58,6 +58,10 @@ let package = Package(
         .executableTarget(name: "train-digits", dependencies: ["SECNNModel", "SECNNData"], path: "Examples/TrainDigits"),
         .executableTarget(name: "grow-digits", dependencies: ["SECNNRules", "SECNNModel", "SECNNData"],
                           path: "Examples/GrowDigits"),
+        .executableTarget(name: "swift-policy", dependencies: ["SECNNRules", "SECNNModel", "SECNNData"],
+                          path: "Examples/SwiftPolicy"),
+        .executableTarget(name: "infer", dependencies: ["SECNNRules", "SECNNModel", "SECNNCore", "SECNNData"],
+                          path: "Examples/Infer"),
 
         // MARK: - Tests
         .target(name: "_SECNNTestSupport", dependencies: ["SECNNCore"], path: "Tests/_SECNNTestSupport"),
@@ -68,7 +72,7 @@ let package = Package(
         .testTarget(name: "SECNNRulesTests", dependencies: ["SECNNRules", "SECNNModel", "SECNNCore", "_SECNNTestSupport"]),
         // End-to-end: runs the built `secnn` and `train-digits` binaries (and writes a CIFAR-shaped
         // checkpoint through the library for the PyTorch cross-check).
-        .testTarget(name: "CLITests", dependencies: ["secnn", "train-digits", "SECNNCore", "SECNNModel", "SafeTensors", "_SECNNTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["secnn", "train-digits", "grow-digits", "swift-policy", "infer", "SECNNCore", "SECNNModel", "SafeTensors", "_SECNNTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -19,7 +19,7 @@ import SafeTensors
 /// `RunStopped`, its checkpoints intact.
 public final class SelfExpandingRun {
     public let trainer: Trainer
-    public let rule: Rule
+    public let rule: GrowthPolicy
     public let scoring: ScoringOptions
     public let maxConsecutiveRuleFailures: Int
     public private(set) var history: [ExpansionRecord] = []
@@ -37,7 +37,7 @@ public final class SelfExpandingRun {
     /// trainer must have been made with `Trainer(resuming:…)`. A rule that
     /// keeps state in its own Lua variables starts them afresh: rules
     /// should derive what they need from `ctx` (the stock rules do).
-    public init(trainer: Trainer, rule: Rule, scoring: ScoringOptions = ScoringOptions(),
+    public init(trainer: Trainer, rule: GrowthPolicy, scoring: ScoringOptions = ScoringOptions(),
                 maxConsecutiveRuleFailures: Int = 3, resuming: Bool = false) throws {
         guard maxConsecutiveRuleFailures >= 1 else {
             throw ModelError.invalidConfiguration("a run needs to allow at least 1 rule failure, not \(maxConsecutiveRuleFailures)")
@@ -130,7 +130,8 @@ public final class SelfExpandingRun {
         do {
             try decide(&context, &round)
             consecutiveFailures = 0
-        } catch let error as RuleError {
+        } catch let failure as PolicyFailure {
+            let error = failure.error
             consecutiveFailures += 1
             round.outcome = .ruleFailed
             round.error = "\(error)"
@@ -147,10 +148,12 @@ public final class SelfExpandingRun {
         try apply(candidate, report: report, epoch: metrics.epoch, observer: observer)
     }
 
-    /// when → propose → score → decide, noting each step's outcome in `round`.
+    /// when → propose → score → decide, noting each step's outcome in
+    /// `round`. The policy's errors come out as `PolicyFailure`, the
+    /// scoring's as themselves.
     private func decide(_ context: inout RuleContext, _ round: inout GrowthRound) throws {
-        guard try rule.when(context) else { return }
-        let candidates = try rule.propose(context)
+        guard try asked({ try rule.when(context) }) else { return }
+        let candidates = try asked { try rule.propose(context) }
         guard !candidates.isEmpty else {
             round.outcome = .nothingProposed
             return
@@ -159,9 +162,21 @@ public final class SelfExpandingRun {
         context.scores = report
         round.scores = report
         round.outcome = .declined
-        guard let choice = try rule.decide(context) else { return }
+        guard let choice = try asked({ try rule.decide(context) }) else { return }
+        // A Lua rule checks this itself; a Swift policy is held to the same contract here.
+        guard report.candidates.contains(where: { $0.candidate == choice }) else {
+            throw PolicyFailure(error: RuleError(file: rule.displayPath,
+                                                 message: "\(rule.displayPath): decide returned \(choice), which was not scored"))
+        }
         round.choice = choice
         round.outcome = .expanded
+    }
+
+    /// An error the policy threw, told apart from the run's own.
+    private struct PolicyFailure: Error { var error: Error }
+
+    private func asked<R>(_ call: () throws -> R) throws -> R {
+        do { return try call() } catch { throw PolicyFailure(error: error) }
     }
 
     /// The scorer of one epoch: the fixed subset, and the noise of new
@@ -177,10 +192,7 @@ public final class SelfExpandingRun {
         let calibration = subset.batch(Array(0..<subset.count)[...]).0
         let (grown, expansion) = try candidate.materialise(on: trainer.network, calibration: calibration,
                                                            options: scorer.options)
-        // `Rule.decide` only returns scored candidates; a miss would be a bug in that check, reported as the rule's.
-        guard let score = report.candidates.first(where: { $0.candidate == candidate })?.score else {
-            throw RuleError(file: rule.displayPath, message: "\(rule.displayPath): decide returned \(candidate), which was not scored")
-        }
+        let score = report.candidates.first(where: { $0.candidate == candidate })!.score  // checked in `decide`
         try keepRung()
         try trainer.apply(grown, expansion)
         let record = ExpansionRecord(epoch: epoch, candidate: candidate, parametersBefore: expansion.parametersBefore,
