@@ -72,6 +72,12 @@ struct Train: ParsableCommand {
         valueName: "DIR"))
     var resume: String?
 
+    @Flag(help: "Print only the final summary.")
+    var quiet = false
+
+    @Flag(help: "Print JSON lines instead of text: an object per epoch, growth round, expansion and rule error, then the summary.")
+    var json = false
+
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
@@ -91,6 +97,7 @@ struct Train: ParsableCommand {
         _ = try parsedRuleArgs()
         guard ruleFailures >= 1 else { throw ValidationError("--rule-failures must be at least 1, not \(ruleFailures)") }
         guard scoreSubset >= 1 else { throw ValidationError("--score-subset must be at least 1, not \(scoreSubset)") }
+        if quiet, json { throw ValidationError("--quiet and --json do not go together") }
         if rule == nil, !ruleArgs.isEmpty, resume == nil { throw ValidationError("--rule-arg needs --rule") }
         if resume != nil, rule != nil || !ruleArgs.isEmpty || out != nil {
             throw ValidationError("--resume continues a run with its own settings; --rule, --rule-arg and --out do not go with it")
@@ -137,6 +144,16 @@ struct Train: ParsableCommand {
         }
     }
 
+    /// Text (live on a terminal), JSON lines, or nothing.
+    private func printer() -> GrowthObserver? {
+        json ? JSONEventPrinter() : quiet ? nil : GrowthPrinter()
+    }
+
+    /// Progress lines, unless --quiet or --json.
+    private func say(_ line: String) {
+        if !quiet, !json { print(line) }
+    }
+
     /// What a run needs: the trainer, the rule, the record files and the settings.
     private struct Session {
         var trainer: Trainer
@@ -156,7 +173,7 @@ struct Train: ParsableCommand {
         let trainer = try Trainer(data: data, spec: spec, configuration: configuration, directory: directory)
         let settings = try runConfiguration(pair, spec, configuration, rule: loaded)
         let files = RunFiles(directory: directory, configuration: settings, ruleSource: loaded?.source,
-                             forwardingTo: GrowthPrinter())
+                             forwardingTo: printer())
         return Session(trainer: trainer, rule: loaded?.rule, files: files, settings: settings)
     }
 
@@ -184,7 +201,7 @@ struct Train: ParsableCommand {
             rule = try Rule(source: String(decoding: source, as: UTF8.self), displayPath: path, args: settings.ruleArgs)
         }
         let files = RunFiles(directory: directory, configuration: settings, ruleSource: nil, resuming: true,
-                             forwardingTo: GrowthPrinter())
+                             forwardingTo: printer())
         return Session(trainer: trainer, rule: rule, files: files, settings: settings)
     }
 
@@ -214,13 +231,13 @@ struct Train: ParsableCommand {
             let trainer = session.trainer
             trainer.stopRequested = { Interruption.requested }
             let data = trainer.data, spec = trainer.network.spec
-            print("\(resume == nil ? "training" : "resuming at epoch \(trainer.state.epoch + 1):") \(spec) "
+            say("\(resume == nil ? "training" : "resuming at epoch \(trainer.state.epoch + 1):") \(spec) "
                   + "(\(spec.parameterCount) parameters) on \(data.name): \(data.train.count) train, "
                   + "\(data.validation.count) validation (\(trainer.configuration.validation)), \(data.test.count) test; "
                   + "\(compute.threads) threads; checkpoints in \(trainer.directory)")
             do {
                 guard let rule = session.rule else { return try trainer.run(observer: session.files) }
-                print("growing with \(rule.name) (\(rule.displayPath)), \(rule.scoreMethod.rawValue) score on "
+                say("growing with \(rule.name) (\(rule.displayPath)), \(rule.scoreMethod.rawValue) score on "
                       + "\(session.settings.scoreSubset) images")
                 let run = try SelfExpandingRun(
                     trainer: trainer, rule: rule,
@@ -234,6 +251,7 @@ struct Train: ParsableCommand {
             }
         }
         var output = KeyValueOutput()
+        if json { output.add("event", "summary") }
         output.add("params", summary.parameters)
         output.add("epochs", summary.epochs)
         output.add("best_epoch", summary.bestEpoch)
@@ -249,7 +267,7 @@ struct Train: ParsableCommand {
             output.add("arch", growth.trainer.network.spec.description)
             output.add("ladder", growth.ladderPath)
         }
-        output.print()
+        if json { print(output.json()) } else { output.print() }
     }
 
     private func defaultRunDirectory() -> String {

@@ -82,6 +82,24 @@ final class GrowthRunTests: XCTestCase {
         XCTAssertEqual(outcomes, ["expanded", "not_scored", "expanded"], "a round after every epoch but the last")
     }
 
+    func testJSONAndQuietOutput() throws {
+        let root = try temporaryDirectory(self)
+        let json = try CLI.run("secnn", ["train", "--epochs", "3", "--rule", "budget.lua", "--rule-arg", "cooldown=1",
+                                         "--score-subset", "32", "--json", "--out", root.appendingPathComponent("a").path])
+        XCTAssertEqual(json.status, 0, json.transcript)
+        let events = try json.stdout.split(separator: "\n").map {
+            try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any], String($0))
+        }
+        XCTAssertEqual(events.compactMap { $0["event"] as? String }.filter { $0 == "epoch" }.count, 3)
+        XCTAssertEqual(events.compactMap { $0["event"] as? String }.filter { $0 == "round" }.count, 2)
+        XCTAssertEqual(events.last?["event"] as? String, "summary")
+        XCTAssertNotNil(events.last?["test_accuracy"] as? Double)
+        let quiet = try CLI.run("secnn", ["train", "--epochs", "2", "--quiet", "--out", root.appendingPathComponent("b").path])
+        XCTAssertEqual(quiet.status, 0, quiet.transcript)
+        XCTAssertTrue(quiet.stdout.split(separator: "\n").allSatisfy { $0.contains("=") && !$0.contains(" ") },
+                      "only key=value lines: \(quiet.stdout)")
+    }
+
     func testSeededGrowthRunsAreBitIdentical() throws {
         let root = try temporaryDirectory(self)
         func run(_ name: String) throws -> (Data, String) {
