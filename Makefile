@@ -5,8 +5,8 @@
 BUILD_PACKAGES := pkg-config liblua5.4-dev libopenblas-dev zlib1g-dev
 # The tests also cross-check with Python: the safetensors and onnxruntime
 # packages (PyPI, in a venv that sees Debian's torch) and torch_peer.py's
-# --eval-weights.
-TEST_PACKAGES := python3-venv python3-torch python3-numpy libopenblas0
+# --eval-weights; and render `secnn report` in headless Chromium.
+TEST_PACKAGES := python3-venv python3-torch python3-numpy python3-pil libopenblas0 chromium
 VENV := .build/python
 SECNN := .build/release/secnn
 

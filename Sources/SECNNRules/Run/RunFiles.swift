@@ -136,7 +136,8 @@ public final class RunFiles: GrowthObserver {
 
     // MARK: Files
 
-    private struct MetricsRow: Encodable {
+    /// A line of `metrics.jsonl`.
+    struct MetricsRow: Codable {
         var epoch: Int, trainLoss: Double, trainAccuracy: Double, valLoss: Double, valAccuracy: Double, lr: Double
         var params: Int, seconds: Double, imagesPerS: Double
     }
