@@ -18,6 +18,10 @@ struct Train: ParsableCommand {
             decides whether to add a layer or channels to a block. Each \
             expansion prints a line; OUT/ladder.json and OUT/ladder/ keep the \
             best checkpoint of every size (`secnn ladder OUT`).
+
+            OUT also gets config.json, rule.lua, metrics.jsonl/.csv and \
+            events.jsonl (`secnn report OUT`). Ctrl-C stops after the current \
+            batch with a checkpoint; `secnn train --resume OUT` continues exactly.
             """)
 
     @OptionGroup var dataOptions: DataOptions
@@ -32,7 +36,7 @@ struct Train: ParsableCommand {
     @Option(help: "Seed for initialisation, data order, augmentation and dropout; the same seed and thread count give the same run.")
     var seed: UInt64 = 0
 
-    @Option(help: ArgumentHelp("Output directory for checkpoints (default: runs/train-DATE-TIME).", valueName: "DIR"))
+    @Option(help: ArgumentHelp("Run directory: checkpoints, config.json, metrics, events, ladder (default: runs/RULE-DATE-TIME, or runs/train-DATE-TIME).", valueName: "DIR"))
     var out: String?
 
     @Option(help: "Images per optimisation step.")
@@ -169,7 +173,7 @@ struct Train: ParsableCommand {
         // Checked against the data's image size, so only now; still a usage error.
         let spec: ArchitectureSpec
         do { spec = try data.architecture(arch) } catch { throw ValidationError("--arch: \(error)") }
-        let directory = out ?? defaultRunDirectory()
+        let directory = out ?? defaultRunDirectory(rule: loaded?.rule.name)
         let trainer = try Trainer(data: data, spec: spec, configuration: configuration, directory: directory)
         let settings = try runConfiguration(pair, spec, configuration, rule: loaded)
         let files = RunFiles(directory: directory, configuration: settings, ruleSource: loaded?.source,
@@ -270,9 +274,12 @@ struct Train: ParsableCommand {
         if json { print(output.json()) } else { output.print() }
     }
 
-    private func defaultRunDirectory() -> String {
+    /// runs/RULE-DATE-TIME (runs/train-DATE-TIME without a rule).
+    private func defaultRunDirectory(rule: String?) -> String {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyyMMdd-HHmmss"
-        return "runs/train-\(formatter.string(from: Date()))"
+        let name = (rule ?? "train").map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }
+        return "runs/\(String(name))-\(formatter.string(from: Date()))"
     }
+
 }
