@@ -80,6 +80,13 @@ final class GrowthRunTests: XCTestCase {
             (try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["outcome"] as? String
         }
         XCTAssertEqual(outcomes, ["expanded", "not_scored", "expanded"], "a round after every epoch but the last")
+        let first = try XCTUnwrap(try JSONSerialization.jsonObject(
+            with: Data(try text("events.jsonl").split(separator: "\n")[0].utf8)) as? [String: Any])
+        let scores = try XCTUnwrap(first["scores"] as? [String: Any])
+        let current = try XCTUnwrap((scores["current"] as? [String: Any])?["eta"] as? Double)
+        let candidate = try XCTUnwrap(((scores["candidates"] as? [[String: Any]])?.first?["score"] as? [String: Any])?["eta"] as? Double)
+        let ratio = try XCTUnwrap((first["ratios"] as? [Double])?.first)
+        XCTAssertEqual(ratio, candidate / current, accuracy: 1e-12, "events.jsonl carries each candidate's ratio")
     }
 
     func testJSONAndQuietOutput() throws {

@@ -43,9 +43,7 @@ public enum ReportPage {
             accuracy.markers += marks
             loss.markers += marks
             parameters.markers += marks
-            let candidates = run.rounds.flatMap { round in
-                (round.scores?.candidates ?? []).map { (x: Double(round.epoch), y: $0.score.eta / round.scores!.current.eta) }
-            }
+            let candidates = run.rounds.flatMap { round in (round.ratios ?? []).map { (x: Double(round.epoch), y: $0) } }
             ratios.series.append(.init(name: run.name, color: color, style: .dots, points: candidates))
             if ratios.threshold == nil, let tau = threshold(of: run) { ratios.threshold = (tau, "τ = \(tau) (\(run.name))") }
             let rungs = run.ladder?.rungs ?? []

@@ -28,7 +28,11 @@ public struct GrowthRound: Codable, Equatable, Sendable {
 
     public var epoch: Int
     public var outcome: Outcome
-    public var scores: ScoreReport?
+    /// The scores the rule saw, and each candidate's ratio η/η_c (in the same order).
+    public var scores: ScoreReport? {
+        didSet { ratios = scores.map { report in report.candidates.map { $0.score.eta / report.current.eta } } }
+    }
+    public private(set) var ratios: [Double]?
     public var choice: Candidate?
     public var error: String?
 
@@ -36,6 +40,7 @@ public struct GrowthRound: Codable, Equatable, Sendable {
         self.epoch = epoch
         self.outcome = outcome
         self.scores = scores
+        ratios = scores.map { report in report.candidates.map { $0.score.eta / report.current.eta } }
         self.choice = choice
         self.error = error
     }
