@@ -47,3 +47,24 @@ func reportingErrors<R>(_ body: () throws -> R) throws -> R {
         throw RuntimeError(String(describing: error))
     }
 }
+
+/// `--rule-arg KEY=VALUE` (repeatable): the rule's `ctx.args`.
+struct RuleArgOptions: ParsableArguments {
+    @Option(name: .customLong("rule-arg"), parsing: .singleValue,
+            help: ArgumentHelp("A value for the rule's ctx.args (repeatable), e.g. tau=1.5.", valueName: "KEY=VALUE"))
+    var pairs: [String] = []
+
+    var isEmpty: Bool { pairs.isEmpty }
+
+    func parsed() throws -> [String: String] {
+        var args: [String: String] = [:]
+        for pair in pairs {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw ValidationError("--rule-arg '\(pair)': expected KEY=VALUE, e.g. tau=1.5")
+            }
+            args[parts[0]] = parts[1]
+        }
+        return args
+    }
+}

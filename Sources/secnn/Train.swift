@@ -61,9 +61,7 @@ struct Train: ParsableCommand {
         valueName: "FILE"))
     var rule: String?
 
-    @Option(name: .customLong("rule-arg"), parsing: .singleValue,
-            help: ArgumentHelp("A value for the rule's ctx.args (repeatable), e.g. tau=1.5.", valueName: "KEY=VALUE"))
-    var ruleArgs: [String] = []
+    @OptionGroup var ruleArgs: RuleArgOptions
 
     @Option(help: "Consecutive epochs a rule may fail (each proceeds without expansion) before the run stops.")
     var ruleFailures = 3
@@ -98,7 +96,7 @@ struct Train: ParsableCommand {
         }
         _ = try validationSource()
         _ = try dataOptions.source()
-        _ = try parsedRuleArgs()
+        _ = try ruleArgs.parsed()
         guard ruleFailures >= 1 else { throw ValidationError("--rule-failures must be at least 1, not \(ruleFailures)") }
         guard scoreSubset >= 1 else { throw ValidationError("--score-subset must be at least 1, not \(scoreSubset)") }
         if quiet, json { throw ValidationError("--quiet and --json do not go together") }
@@ -108,23 +106,12 @@ struct Train: ParsableCommand {
         }
     }
 
-    private func parsedRuleArgs() throws -> [String: String] {
-        var args: [String: String] = [:]
-        for pair in ruleArgs {
-            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, !parts[0].isEmpty else {
-                throw ValidationError("--rule-arg '\(pair)': expected KEY=VALUE, e.g. tau=1.5")
-            }
-            args[parts[0]] = parts[1]
-        }
-        return args
-    }
 
     /// Loads the rule before any training, so a broken rule costs nothing.
     private func loadRule() throws -> (rule: Rule, source: String)? {
         guard let rule else { return nil }
         let (source, displayPath) = try RuleSource.resolve(rule)
-        return (try Rule(source: source, displayPath: displayPath, args: try parsedRuleArgs()), source)
+        return (try Rule(source: source, displayPath: displayPath, args: try ruleArgs.parsed()), source)
     }
 
     /// `config.json`'s content.
@@ -134,7 +121,7 @@ struct Train: ParsableCommand {
             commandLine: CommandLine.arguments, version: SECNN.version, threads: compute.threads,
             data: dataOptions.data, dataset: pair.train.name, datasetChecksum: Self.checksum(pair),
             architecture: spec.description, training: configuration, rule: rule?.rule.displayPath,
-            ruleChecksum: rule.map { RunFiles.checksum($0.source) }, ruleArgs: try parsedRuleArgs(),
+            ruleChecksum: rule.map { RunFiles.checksum($0.source) }, ruleArgs: try ruleArgs.parsed(),
             ruleFailures: ruleFailures, scoreSubset: scoreSubset)
     }
 
