@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -56,6 +58,21 @@ public enum AtomicWrite {
         // Some file systems cannot fsync a directory (EINVAL); the rename itself has succeeded.
         if fsync(directoryFD) != 0 && errno != EINVAL {
             throw failure(path, errno, "syncing directory \(directory); the new file is in place but may not survive a crash")
+        }
+    }
+
+    /// Removes the temporary files that writes in `directory` left behind
+    /// when their process was killed (`.NAME.tmp-PID-RANDOM`, PID no longer
+    /// running); returns their names. A live process's files stay.
+    @discardableResult
+    public static func removeStaleTemporaries(in directory: String) -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        return names.filter { name in
+            guard name.hasPrefix("."), let marker = name.range(of: ".tmp-", options: .backwards) else { return false }
+            let fields = name[marker.upperBound...].split(separator: "-")
+            guard fields.count == 2, let pid = Int32(fields[0]), pid != getpid() else { return false }
+            guard kill(pid, 0) != 0, errno == ESRCH else { return false }
+            return unlink("\(directory)/\(name)") == 0
         }
     }
 

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import SECNNModel
 import SECNNRules
 
 struct LadderCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import Foundation
 import SECNNCore
+import SafeTensors
 
 /// Receives a run's progress; the CLI prints it, tests may record it.
 public protocol TrainingObserver: AnyObject {
@@ -201,6 +202,8 @@ public final class Trainer {
         guard FileManager.default.isWritableFile(atPath: directory) else {
             throw ModelError.invalidConfiguration("output directory \(directory) is not writable")
         }
+        // A run killed while writing leaves a temporary file beside the checkpoint it was replacing.
+        AtomicWrite.removeStaleTemporaries(in: directory)
     }
 }
 

@@ -51,6 +51,7 @@ public final class SelfExpandingRun {
         self.scoring = scoring
         self.maxConsecutiveRuleFailures = maxConsecutiveRuleFailures
         subset = trainer.data.train.scoringSubset(count: scoring.subsetSize, seed: scoring.seed)
+        AtomicWrite.removeStaleTemporaries(in: path(Ladder.folder))
         if resuming { try restore() }
     }
 
