@@ -18,6 +18,32 @@ final class CheckRulesCommandTests: XCTestCase {
         XCTAssertEqual(result.stdout.split(separator: "\n").filter { $0.hasPrefix("ok  ") }.count, 4, result.transcript)
     }
 
+    /// The shipped binary's rule environment holds exactly the globals rules/README.md documents.
+    func testTheShippedSandboxHasExactlyTheDocumentedGlobals() throws {
+        let readme = try String(contentsOf: rulesFolder.appendingPathComponent("README.md"), encoding: .utf8)
+        let documented = ["_G", "_VERSION", "assert", "error", "getmetatable", "ipairs", "load", "math", "next",
+                          "pairs", "pcall", "print", "rawequal", "rawget", "rawlen", "rawset", "select",
+                          "setmetatable", "string", "table", "tonumber", "tostring", "type", "utf8", "xpcall"]
+        for name in documented { XCTAssertTrue(readme.contains("`\(name)`"), "rules/README.md lists `\(name)`") }
+        let rule = try temporaryDirectory(self).appendingPathComponent("globals.lua")
+        try """
+            return {
+              when = function(ctx)
+                local names = {}
+                for name in pairs(_G) do names[#names + 1] = name end
+                table.sort(names)
+                local found = table.concat(names, ",")
+                if found ~= ctx.args.expected then error("globals: " .. found) end
+                return true
+              end,
+              decide = function(ctx) return nil end,
+            }
+            """.write(to: rule, atomically: true, encoding: .utf8)
+        let result = try CLI.run("secnn", ["check-rules", rule.path, "--rule-arg", "expected=" + documented.joined(separator: ",")])
+        XCTAssertEqual(result.status, 0, result.transcript)
+        XCTAssertTrue(result.stdout.contains("ok  "), result.transcript)
+    }
+
     func testABrokenRuleIsReportedWithItsLine() throws {
         let rule = try temporaryDirectory(self).appendingPathComponent("broken.lua")
         try """

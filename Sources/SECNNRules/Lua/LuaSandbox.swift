@@ -31,20 +31,30 @@ enum LuaSandbox {
     ]
 
     /// Runs once per state, with `emit`, the allow list and the deny list as
-    /// its arguments. The three replacements are defined after the removal:
+    /// its arguments. The four replacements are defined after the removal:
     /// `print` writes to stderr after the rule's name (through `emit`),
     /// `load` compiles text only whatever mode it is asked for (binary
-    /// chunks can break the VM), and `setmetatable` refuses `__gc`
-    /// finalizers (Lua would run them in any collection, outside the
-    /// budgeted calls). `math.random` is seeded, so a rule that draws makes
-    /// the same choices run to run.
+    /// chunks can break the VM), `setmetatable` refuses `__gc` finalizers
+    /// (Lua would run them in any collection, outside the budgeted calls),
+    /// and `rawset` cannot replace a standard global. `math.random` is
+    /// seeded, so a rule that draws makes the same choices run to run.
+    ///
+    /// Then the standard globals are frozen, so that what one call breaks
+    /// the next call still has intact: they move out of `_G` into a table
+    /// only its `__index` reads (assigning one is an error), and the four
+    /// libraries become read-only views (the string metatable is hidden,
+    /// since its `__index` is the real `string` table). A rule's own
+    /// globals live in `_G` as usual; `pairs(_G)` lists the standard names,
+    /// then the rule's.
     static let prelude = """
         local emit, allowed, denied = ...
-        local base_load, base_setmetatable = load, setmetatable
-        local pack, concat, tostring, type, rawget, error = table.pack, table.concat, tostring, type, rawget, error
+        local G = _G
+        local base_load, base_setmetatable, base_rawset = load, setmetatable, rawset
+        local pack, concat, tostring, type, rawget, error, next = table.pack, table.concat, tostring, type, rawget, error, next
+        local standard = {}
 
-        for name in pairs(_G) do
-          if not allowed[name] then _G[name] = nil end
+        for name in pairs(G) do
+          if not allowed[name] then G[name] = nil end
         end
         string.dump = nil
 
@@ -65,12 +75,55 @@ enum LuaSandbox {
           return base_setmetatable(t, metatable)
         end
 
+        function rawset(t, key, value)
+          if t == G and standard[key] ~= nil then
+            error(("%s is a standard global; rules cannot replace it"):format(tostring(key)), 2)
+          end
+          return base_rawset(t, key, value)
+        end
+
         math.randomseed(0)
 
-        base_setmetatable(_G, {
+        local function readonly(name, library)
+          return base_setmetatable({}, {
+            __index = library,
+            __newindex = function(_, key)
+              error(("%s.%s cannot be changed: the libraries are shared by every call"):format(name, tostring(key)), 2)
+            end,
+            __pairs = function() return next, library, nil end,
+            __metatable = false,
+          })
+        end
+
+        for name, value in pairs(G) do standard[name] = value end
+        for _, name in ipairs({ "string", "table", "math", "utf8" }) do standard[name] = readonly(name, G[name]) end
+        getmetatable("").__metatable = false
+        for name in pairs(standard) do G[name] = nil end
+
+        base_setmetatable(G, {
           __index = function(_, name)
+            local value = standard[name]
+            if value ~= nil then return value end
             if denied[name] then error(("%s is not available to rules: %s"):format(name, denied[name]), 2) end
             error(("undeclared global '%s'"):format(tostring(name)), 2)
+          end,
+          __newindex = function(t, name, value)
+            if standard[name] ~= nil then
+              error(("%s is a standard global; rules cannot replace it"):format(tostring(name)), 2)
+            end
+            base_rawset(t, name, value)
+          end,
+          __pairs = function(t)
+            local inStandard = true
+            return function(_, key)
+              local value
+              if inStandard then
+                key, value = next(standard, key)
+                if key ~= nil then return key, value end
+                inStandard = false
+              end
+              return next(t, key)
+            end, t, nil
           end,
           __metatable = false,
         })
