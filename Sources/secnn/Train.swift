@@ -69,6 +69,9 @@ struct Train: ParsableCommand {
     @Option(help: "Training images the growth scores are computed on (chosen once by the seed).")
     var scoreSubset = 512
 
+    @Option(help: "Seconds one call into the rule may take before the run stops (resumable): the backstop for what the instruction budget cannot see.")
+    var ruleTimeout = 60.0
+
     @Option(help: ArgumentHelp(
         "Continue the interrupted run in DIR with its own settings (config.json, rule.lua, last.safetensors); --threads may change.",
         valueName: "DIR"))
@@ -98,6 +101,9 @@ struct Train: ParsableCommand {
         _ = try dataOptions.source()
         _ = try ruleArgs.parsed()
         guard ruleFailures >= 1 else { throw ValidationError("--rule-failures must be at least 1, not \(ruleFailures)") }
+        guard ruleTimeout > 0, ruleTimeout.isFinite else {
+            throw ValidationError("--rule-timeout must be a positive number of seconds, not \(ruleTimeout)")
+        }
         guard scoreSubset >= 1 else { throw ValidationError("--score-subset must be at least 1, not \(scoreSubset)") }
         if quiet, json { throw ValidationError("--quiet and --json do not go together") }
         if rule == nil, !ruleArgs.isEmpty, resume == nil { throw ValidationError("--rule-arg needs --rule") }
@@ -234,6 +240,13 @@ struct Train: ParsableCommand {
                     trainer: trainer, rule: rule,
                     scoring: ScoringOptions(subsetSize: session.settings.scoreSubset, seed: trainer.configuration.seed),
                     maxConsecutiveRuleFailures: session.settings.ruleFailures, resuming: resume != nil)
+                run.watchdog = Watchdog(seconds: ruleTimeout) { [directory = trainer.directory] rule, function, seconds in
+                    FileHandle.standardError.write(Data(
+                        ("\(rule): \(function) ran for \(seconds) s without returning (the instruction budget cannot "
+                         + "see time inside a library call, e.g. a pathological string pattern); the run stopped with "
+                         + "its checkpoints intact. Continue it with: secnn train --resume \(directory)\n").utf8))
+                    Foundation.exit(3)
+                }
                 growth = run
                 return try run.run(observer: session.files)
             } catch let interrupted as TrainingInterrupted {

@@ -193,6 +193,31 @@ final class GrowthRunTests: XCTestCase {
         XCTAssertEqual(eval.status, 0, "the last checkpoint loads: \(eval.transcript)")
     }
 
+    /// The wall-clock watchdog: a pathological pattern runs inside one C call, where the instruction budget is blind.
+    func testARuleStuckInALibraryCallStopsTheRunResumably() throws {
+        let root = try temporaryDirectory(self)
+        let rule = root.appendingPathComponent("stuck.lua")
+        try writeRule("""
+            return {
+              propose = function(ctx) return { { block = 0, op = "layer" } } end,
+              decide = function(ctx)
+                string.find(string.rep("a", 40000), ".-.-.-.-b")
+                return nil
+              end,
+            }
+            """, to: rule)
+        let out = root.appendingPathComponent("run")
+        let start = Date()
+        let result = try CLI.run("secnn", ["train", "--epochs", "3", "--rule", rule.path, "--rule-timeout", "1",
+                                           "--score-subset", "32", "--out", out.path])
+        XCTAssertLessThan(Date().timeIntervalSince(start), 30)
+        XCTAssertEqual(result.status, 3, result.transcript)
+        XCTAssertTrue(result.stderr.contains("stuck.lua: decide ran for 1.0 s without returning"), result.transcript)
+        XCTAssertTrue(result.stderr.contains("secnn train --resume \(out.path)"), result.transcript)
+        let eval = try CLI.run("secnn", ["eval", out.appendingPathComponent("last.safetensors").path])
+        XCTAssertEqual(eval.status, 0, "the checkpoint of the epoch before is intact: \(eval.transcript)")
+    }
+
     func testARuleThatFailsToLoadStopsBeforeTraining() throws {
         let root = try temporaryDirectory(self)
         let rule = root.appendingPathComponent("syntax.lua")

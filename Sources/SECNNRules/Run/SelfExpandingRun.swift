@@ -22,6 +22,8 @@ public final class SelfExpandingRun {
     public let rule: GrowthPolicy
     public let scoring: ScoringOptions
     public let maxConsecutiveRuleFailures: Int
+    /// Armed around every call into the policy, when set.
+    public var watchdog: Watchdog?
     public private(set) var history: [ExpansionRecord] = []
     public private(set) var ladder = Ladder()
 
@@ -153,8 +155,8 @@ public final class SelfExpandingRun {
     /// `round`. The policy's errors come out as `PolicyFailure`, the
     /// scoring's as themselves.
     private func decide(_ context: inout RuleContext, _ round: inout GrowthRound) throws {
-        guard try asked({ try rule.when(context) }) else { return }
-        let candidates = try asked { try rule.propose(context) }
+        guard try asked("when", { try rule.when(context) }) else { return }
+        let candidates = try asked("propose") { try rule.propose(context) }
         guard !candidates.isEmpty else {
             round.outcome = .nothingProposed
             return
@@ -163,7 +165,7 @@ public final class SelfExpandingRun {
         context.scores = report
         round.scores = report
         round.outcome = .declined
-        guard let choice = try asked({ try rule.decide(context) }) else { return }
+        guard let choice = try asked("decide", { try rule.decide(context) }) else { return }
         // A Lua rule checks this itself; a Swift policy is held to the same contract here.
         guard report.candidates.contains(where: { $0.candidate == choice }) else {
             throw PolicyFailure(error: RuleError(file: rule.displayPath,
@@ -176,8 +178,13 @@ public final class SelfExpandingRun {
     /// An error the policy threw, told apart from the run's own.
     private struct PolicyFailure: Error { var error: Error }
 
-    private func asked<R>(_ call: () throws -> R) throws -> R {
-        do { return try call() } catch { throw PolicyFailure(error: error) }
+    private func asked<R>(_ function: String, _ call: () throws -> R) throws -> R {
+        do {
+            guard let watchdog else { return try call() }
+            return try watchdog.guarding(rule.displayPath, function, call)
+        } catch {
+            throw PolicyFailure(error: error)
+        }
     }
 
     /// The scorer of one epoch: the fixed subset, and the noise of new
