@@ -63,11 +63,11 @@ final class SandboxTests: XCTestCase {
             }
             """, name: "bomb", limits: limits)
         for epoch in [1, 2, 1] {
-            assertRuleError(try bomb.decide(context(epoch: epoch)), "rules/bomb.lua: decide: not enough memory (the cap is 8 MiB)")
+            assertRuleError(try bomb.decide(context(epoch: epoch)), "rules/bomb.lua: decide: rule memory limit (8 MiB) exceeded")
             XCTAssertNil(try bomb.decide(context(epoch: 3)), "after the bomb of epoch \(epoch)")
         }
         assertRuleError(try rule("local s = ('x'):rep(1 << 30)", name: "bomb", limits: limits),
-                        "rules/bomb.lua: the file's top level: not enough memory (the cap is 8 MiB)")
+                        "rules/bomb.lua: the file's top level: rule memory limit (8 MiB) exceeded")
     }
 
     /// The rule keeps its memory at the cap between calls: Swift still
@@ -89,7 +89,7 @@ final class SandboxTests: XCTestCase {
             }
             """, name: "hoarder", limits: limits)
         let scored = scores([(Candidate(block: 0, op: .layer), 120, 2_336)])
-        assertRuleError(try hoarder.decide(context(epoch: 1)), "rules/hoarder.lua: decide: not enough memory (the cap is 8 MiB)")
+        assertRuleError(try hoarder.decide(context(epoch: 1)), "rules/hoarder.lua: decide: rule memory limit (8 MiB) exceeded")
         XCTAssertNil(try hoarder.decide(context(epoch: 2, scores: scored)), "a call that allocates nothing")
         XCTAssertEqual(try hoarder.decide(context(epoch: 3, scores: scored)), Candidate(block: 0, op: .layer),
                        "once the rule lets go of its hoard")

@@ -119,7 +119,7 @@ final class LuaState {
     /// The error a failed protected call reports.
     private func error(status: Int32, raised: String?, what: String) -> LuaError {
         if status == LUA_ERRMEM {  // raised without calling the handler, and without a place
-            return LuaError(message: "\(chunkName): \(what): not enough memory (the cap is \(Self.bytes(memoryCap)))")
+            return LuaError(message: "\(chunkName): \(what): rule memory limit (\(Self.bytes(memoryCap))) exceeded")
         }
         let text = normalised(raised ?? "\(what) failed with an error object Lua could not describe")
         guard let split = text.range(of: "\nstack traceback:") else { return LuaError(message: text) }

@@ -8,7 +8,7 @@ public struct RuleLimits: Equatable, Sendable {
     /// string pattern) is not counted.
     public var instructionsPerCall: Int
     /// Bytes the rule's Lua state may hold, the sandbox's own ~25 KB
-    /// included; past it an allocation fails with "not enough memory".
+    /// included; past it an allocation fails: "rule memory limit (N MiB) exceeded".
     public var memoryBytes: Int
 
     public init(instructionsPerCall: Int = 50_000_000, memoryBytes: Int = 64 << 20) {
