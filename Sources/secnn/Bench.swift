@@ -83,7 +83,9 @@ struct Bench: ParsableCommand {
             let graph = Graph<Float>(training: true, generator: generator)
             graph.profile = profile
             let logits = network.forward(graph, images: images)
-            graph.backward(from: graph.crossEntropy(logits.logits, labels: labels))
+            let loss = graph.crossEntropy(logits.logits, labels: labels)
+            graph.releaseValues(keeping: [loss])  // as the trainer does
+            graph.backward(from: loss)
             let gradients = graph.parameterGradients()
             let optimizer = {
                 for path in paths { network.update(path) { adam.step(path, parameter: &$0, gradient: gradients[path]!.scalars) } }

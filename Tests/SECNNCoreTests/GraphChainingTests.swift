@@ -50,6 +50,28 @@ final class GraphChainingTests: XCTestCase {
         assertClose(graph.parameterGradients()["w"]!.scalars, gradient.scalars.map { 2 * $0 }, tolerance: 1e-12, "2× seed")
     }
 
+    func testReleasingValuesBeforeBackwardKeepsTheGradients() {
+        let x: Tensor<Double> = randomTensor([3, 2, 4, 4], &generator)
+        let w: Tensor<Double> = randomTensor([3, 2, 3, 3], &generator)
+        let gamma: Tensor<Double> = randomTensor([3], &generator), beta: Tensor<Double> = randomTensor([3], &generator)
+        func gradients(releasing: Bool) -> [String: Tensor<Double>] {
+            let graph = Graph<Double>(training: true)
+            var h = graph.conv2d(graph.input(x), weight: graph.parameter(w, path: "w"), bias: nil)
+            h = graph.batchNorm(h, gamma: graph.parameter(gamma, path: "gamma"), beta: graph.parameter(beta, path: "beta"),
+                                running: ([0, 0, 0], [1, 1, 1])).output
+            h = graph.maxPool2x2(graph.leakyReLU(h, slope: 0.2))
+            let loss = graph.crossEntropy(graph.flatten(h), labels: [0, 4, 11])
+            if releasing { graph.releaseValues(keeping: [loss]) }
+            graph.backward(from: loss)
+            XCTAssertEqual(graph.value(loss).count, 1, "a kept value stays readable")
+            return graph.parameterGradients()
+        }
+        let plain = gradients(releasing: false), released = gradients(releasing: true)
+        for path in ["w", "gamma", "beta"] {
+            XCTAssertEqual(released[path]!.scalars, plain[path]!.scalars, "\(path): identical after releasing values")
+        }
+    }
+
     private func head(_ g: Graph<Double>, _ main: Variable, _ skip: Variable, _ w2: Variable, _ labels: [Int32]) -> Variable {
         let mixed = g.concatChannels(g.conv2d(main, weight: w2, bias: nil), skip)
         return g.crossEntropy(g.reshape(mixed, to: [2, 5 * 2 * 2]), labels: labels)

@@ -38,6 +38,9 @@ public final class Graph<T: TensorScalar> {
     public private(set) var perExampleRecords: [PerExampleRecord<T>] = []
 
     private var values: [Tensor<T>] = []
+    /// Every value's shape, kept when the value itself is released.
+    private var shapes: [[Int]] = []
+    private var released: [Bool] = []
     private var gradients: [Tensor<T>?] = []
     private var needsGradient: [Bool] = []
     private var keepsGradient: [Bool] = []
@@ -70,20 +73,36 @@ public final class Graph<T: TensorScalar> {
 
     // MARK: Reading results
 
-    public func value(_ variable: Variable) -> Tensor<T> { values[variable.id] }
+    public func value(_ variable: Variable) -> Tensor<T> {
+        precondition(!released[variable.id], "value: variable \(variable.id) was released by releaseValues(keeping:)")
+        return values[variable.id]
+    }
+
+    /// Drops the graph's own reference to every value but those of `kept`
+    /// and the leaves. A backward step keeps what it needs through its own
+    /// references, so what no step needs (a batch norm's output, which only
+    /// the next activation read) is freed: called between the forward and
+    /// the backward pass, it lowers a training step's peak memory.
+    public func releaseValues(keeping kept: [Variable]) {
+        let keep = Set(kept.map(\.id))
+        for id in values.indices where kinds[id] != nil && !keep.contains(id) {  // op results, not leaves
+            values[id] = Tensor(shape: [0], scalars: [])
+            released[id] = true
+        }
+    }
 
     public func gradient(_ variable: Variable) -> Tensor<T>? { gradients[variable.id] }
 
     /// The gradient of every parameter, by path (zeros for parameters the
     /// loss does not depend on).
     public func parameterGradients() -> [String: Tensor<T>] {
-        parameterIDs.mapValues { gradients[$0] ?? Tensor(zeros: values[$0].shape) }
+        parameterIDs.mapValues { gradients[$0] ?? Tensor(zeros: shapes[$0]) }
     }
 
     /// Runs every backward step from `loss`, a scalar, seeded with d loss/d loss = 1.
     public func backward(from loss: Variable) {
-        precondition(values[loss.id].count == 1, "backward needs a scalar loss, got shape \(values[loss.id].shape)")
-        backward(seeds: [(loss, Tensor(repeating: 1, shape: values[loss.id].shape))])
+        precondition(shapes[loss.id].reduce(1, *) == 1, "backward needs a scalar loss, got shape \(shapes[loss.id])")
+        backward(seeds: [(loss, Tensor(repeating: 1, shape: shapes[loss.id]))])
     }
 
     /// Runs the backward steps from several variables at once, each seeded
@@ -96,8 +115,8 @@ public final class Graph<T: TensorScalar> {
         gradients = Array(repeating: nil, count: values.count)
         perExampleRecords = []
         for (variable, seed) in seeds {
-            precondition(seed.shape == values[variable.id].shape,
-                         "backward: seed of shape \(seed.shape) for a value of shape \(values[variable.id].shape)")
+            precondition(seed.shape == shapes[variable.id],
+                         "backward: seed of shape \(seed.shape) for a value of shape \(shapes[variable.id])")
             seed.withPointer { source in
                 accumulateGradient(into: variable) { addInPlace(source, into: $0, count: seed.count) }
             }
@@ -145,7 +164,7 @@ public final class Graph<T: TensorScalar> {
     /// feeds several ops), the contribution goes through a temporary.
     func addGradient(to variable: Variable, _ write: (UnsafeMutablePointer<T>) -> Void) {
         guard needsGradient[variable.id] else { return }
-        let contribution = Tensor<T>(shape: values[variable.id].shape, initializingWith: write)
+        let contribution = Tensor<T>(shape: shapes[variable.id], initializingWith: write)
         guard var existing = gradients[variable.id] else {
             gradients[variable.id] = contribution
             return
@@ -162,7 +181,7 @@ public final class Graph<T: TensorScalar> {
     /// weight gradients.
     func accumulateGradient(into variable: Variable, _ accumulate: (UnsafeMutablePointer<T>) -> Void) {
         guard needsGradient[variable.id] else { return }
-        var gradient = gradients[variable.id] ?? Tensor(zeros: values[variable.id].shape)
+        var gradient = gradients[variable.id] ?? Tensor(zeros: shapes[variable.id])
         gradients[variable.id] = nil  // keep the buffer uniquely referenced: no copy on write
         gradient.scalars.withUnsafeMutableBufferPointer { accumulate($0.baseAddress!) }
         gradients[variable.id] = gradient
@@ -180,6 +199,8 @@ public final class Graph<T: TensorScalar> {
         backward: ((Graph<T>, Int) -> Void)?
     ) -> Variable {
         values.append(value)
+        shapes.append(value.shape)
+        released.append(false)
         kinds.append(nil)
         gradients.append(nil)
         needsGradient.append(needs)

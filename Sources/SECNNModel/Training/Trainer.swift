@@ -184,7 +184,9 @@ public final class Trainer {
         let crossEntropy = graph.crossEntropy(logits, labels: labels)
         let paths = network.parameterPaths
         let penalty = graph.l1Penalty(paths.map { parameters[$0]! }, strength: Float(configuration.l1))
-        graph.backward(from: graph.add(crossEntropy, penalty))
+        let loss = graph.add(crossEntropy, penalty)
+        graph.releaseValues(keeping: [logits, crossEntropy, loss])
+        graph.backward(from: loss)
         state.dropoutGenerator = graph.generator
         let gradients = graph.parameterGradients()
         for path in paths {
