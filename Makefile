@@ -36,10 +36,18 @@ test-deps:
 	@[ -x $(VENV)/bin/python ] || /usr/bin/python3 -m venv --system-site-packages $(VENV)
 	@$(VENV)/bin/python -c 'import safetensors, onnxruntime' 2>/dev/null || $(VENV)/bin/pip install -q safetensors onnxruntime
 
-# The side-by-side benchmark of BENCHMARKS.md (one sitting, secnn then the peer).
+# The side-by-side benchmarks of BENCHMARKS.md (one sitting, secnn then the
+# peer): throughput, the scoring cost against the peer's diagonal score, and
+# the per-op profile.
 bench: build test-deps
 	for spec in 16x1,16x1,16x1 24x2,32x3,32x2 32x4,48x4,48x4; do \
-	  $(SECNN) bench --arch $$spec --batch 512 --steps 20 --threads 2 | grep -E 'spec=|images_per_s=|peak_rss'; \
+	  $(SECNN) bench --arch $$spec --batch 512 --steps 20 --threads 2 --score-images 0 | grep -E 'spec=|images_per_s=|peak_rss'; \
 	  /usr/bin/python3 ../shared/bench/torch_peer.py --spec $$spec --batch 512 --steps 20 --threads 2 --score-method none \
 	    | grep -E '^(train|eval)_images_per_s=|peak_rss'; \
+	done
+	$(SECNN) bench --arch 24x2,32x3,32x2 --batch 512 --steps 3 --threads 2 --score-reps 3 | grep -E '^(diag_fisher|score_)'
+	/usr/bin/python3 ../shared/bench/torch_peer.py --spec 24x2,32x3,32x2 --batch 512 --steps 3 --threads 2 --score-method auto \
+	  | grep -E '^diag_fisher_score_s'
+	for spec in 24x2,32x3,32x2 32x4,48x4,48x4; do \
+	  $(SECNN) bench --arch $$spec --steps 5 --score-images 0 --profile | grep -E '^(profile_|gemm_peak)'; \
 	done
