@@ -53,10 +53,9 @@ public struct CandidateScorer: Sendable {
     public func score(_ network: SECNNNetwork<Float>, candidates: [Candidate]) throws -> ScoreReport {
         var variants = [Variant(start: network.spec.blocks.count, network: network, settings: options.fisher)]
         var scored: [Candidate] = [], refused: [RefusedCandidate] = []
-        let calibration = subset.batch(Array(0..<subset.count)[...]).0
         for candidate in candidates {
             do {
-                let grown = try candidate.materialise(on: network, calibration: calibration, options: options).network
+                let grown = try materialise(candidate, on: network).network
                 variants.append(Variant(start: candidate.block, network: grown, settings: options.fisher))
                 scored.append(candidate)
             } catch {
@@ -71,6 +70,14 @@ public struct CandidateScorer: Sendable {
         }
         return ScoreReport(method: options.fisher.method.rawValue, current: current, candidates: scores,
                            refused: refused)
+    }
+
+    /// The model `candidate` makes of `network`, exactly as this scorer
+    /// scores it (its options' noise seed; a new layer calibrated on the subset).
+    public func materialise(_ candidate: Candidate, on network: SECNNNetwork<Float>) throws
+        -> (network: SECNNNetwork<Float>, expansion: Expansion) {
+        try candidate.materialise(on: network, calibration: subset.batch(Array(0..<subset.count)[...]).0,
+                                  options: options)
     }
 
     /// A model to score and the block boundary its forward pass starts from.

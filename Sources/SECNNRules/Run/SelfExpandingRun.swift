@@ -130,8 +130,9 @@ public final class SelfExpandingRun {
                                   architecture: trainer.network.spec, history: history,
                                   metrics: trainer.state.history, args: rule.args)
         var round = GrowthRound(epoch: metrics.epoch, outcome: .notScored)
+        let scorer = try scorer(epoch: metrics.epoch)
         do {
-            try decide(&context, &round)
+            try decide(&context, &round, scorer)
             consecutiveFailures = 0
         } catch let failure as PolicyFailure {
             let error = failure.error
@@ -148,20 +149,20 @@ public final class SelfExpandingRun {
         }
         observer?.round(round)
         guard let candidate = round.choice, let report = round.scores else { return }
-        try apply(candidate, report: report, epoch: metrics.epoch, observer: observer)
+        try apply(candidate, report: report, epoch: metrics.epoch, scorer: scorer, observer: observer)
     }
 
     /// when → propose → score → decide, noting each step's outcome in
     /// `round`. The policy's errors come out as `PolicyFailure`, the
     /// scoring's as themselves.
-    private func decide(_ context: inout RuleContext, _ round: inout GrowthRound) throws {
+    private func decide(_ context: inout RuleContext, _ round: inout GrowthRound, _ scorer: CandidateScorer) throws {
         guard try asked("when", { try rule.when(context) }) else { return }
         let candidates = try asked("propose") { try rule.propose(context) }
         guard !candidates.isEmpty else {
             round.outcome = .nothingProposed
             return
         }
-        let report = try scorer(epoch: context.epoch).score(trainer.network, candidates: candidates)
+        let report = try scorer.score(trainer.network, candidates: candidates)
         context.scores = report
         round.scores = report
         round.outcome = .declined
@@ -195,11 +196,10 @@ public final class SelfExpandingRun {
         return try CandidateScorer(options: options, subset: subset)
     }
 
-    private func apply(_ candidate: Candidate, report: ScoreReport, epoch: Int, observer: GrowthObserver?) throws {
-        let scorer = try scorer(epoch: epoch)
-        let calibration = subset.batch(Array(0..<subset.count)[...]).0
-        let (grown, expansion) = try candidate.materialise(on: trainer.network, calibration: calibration,
-                                                           options: scorer.options)
+    private func apply(_ candidate: Candidate, report: ScoreReport, epoch: Int, scorer: CandidateScorer,
+                       observer: GrowthObserver?) throws {
+        // The scored model, rebuilt (scores keep no networks): the same seed, the same calibration.
+        let (grown, expansion) = try scorer.materialise(candidate, on: trainer.network)
         let score = report.candidates.first(where: { $0.candidate == candidate })!.score  // checked in `decide`
         try keepRung()
         try trainer.apply(grown, expansion)
