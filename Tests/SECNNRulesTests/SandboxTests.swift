@@ -62,12 +62,30 @@ final class SandboxTests: XCTestCase {
               end,
             }
             """, name: "bomb", limits: limits)
-        for epoch in [1, 2, 1] {
-            assertRuleError(try bomb.decide(context(epoch: epoch)), "rules/bomb.lua: decide: rule memory limit (8 MiB) exceeded")
+        // One allocation past the cap and an eighth fails at once, inside
+        // string.rep, where Lua gives no line; growing past the cap step by
+        // step stops at the next instruction, with its line.
+        let messages = [1: "rules/bomb.lua: decide: rule memory limit (8 MiB) exceeded",
+                        2: "rules/bomb.lua:6: decide: rule memory limit (8 MiB) exceeded"]
+        for epoch in [1, 2, 1, 2] {
+            assertRuleError(try bomb.decide(context(epoch: epoch)), messages[epoch]!)
             XCTAssertNil(try bomb.decide(context(epoch: 3)), "after the bomb of epoch \(epoch)")
         }
         assertRuleError(try rule("local s = ('x'):rep(1 << 30)", name: "bomb", limits: limits),
                         "rules/bomb.lua: the file's top level: rule memory limit (8 MiB) exceeded")
+    }
+
+    func testPcallCannotSwallowTheMemoryLimit() throws {
+        let stubborn = try rule("""
+            return {
+              decide = function(ctx)
+                local caught = pcall(function() local t = {} while true do t[#t + 1] = {} end end)
+                return nil
+              end,
+            }
+            """, name: "stubborn", limits: limits)
+        // pcall catches the error raised in line 3's loop; the next instruction, line 4's, raises it again.
+        assertRuleError(try stubborn.decide(context()), "rules/stubborn.lua:4: decide: rule memory limit (8 MiB) exceeded")
     }
 
     /// The rule keeps its memory at the cap between calls: Swift still
@@ -89,7 +107,7 @@ final class SandboxTests: XCTestCase {
             }
             """, name: "hoarder", limits: limits)
         let scored = scores([(Candidate(block: 0, op: .layer), 120, 2_336)])
-        assertRuleError(try hoarder.decide(context(epoch: 1)), "rules/hoarder.lua: decide: rule memory limit (8 MiB) exceeded")
+        assertRuleError(try hoarder.decide(context(epoch: 1)), "rules/hoarder.lua:5: decide: rule memory limit (8 MiB) exceeded")
         XCTAssertNil(try hoarder.decide(context(epoch: 2, scores: scored)), "a call that allocates nothing")
         XCTAssertEqual(try hoarder.decide(context(epoch: 3, scores: scored)), Candidate(block: 0, op: .layer),
                        "once the rule lets go of its hoard")

@@ -134,7 +134,7 @@ extension LuaState {
     /// Opens the libraries and runs the prelude, both protected (opening
     /// allocates) and neither budgeted (neither is rule code).
     func installSandbox() throws {
-        secnn_lua_pushcfunction(state, luaOpenLibraries)
+        secnn_lua_pushcfunction(state, secnn_rule_open_libraries)
         try protectedCall(arguments: 0, budgeted: nil)
         secnn_lua_pop(state, 1)
         let allowed = LuaTable(Dictionary(uniqueKeysWithValues: LuaSandbox.allowedGlobals.map { ($0, .boolean(true)) }))
@@ -151,17 +151,6 @@ extension LuaState {
         try protectedCall(arguments: 3, budgeted: nil)
         secnn_lua_pop(state, 1)
     }
-}
-
-/// Opens base, string, table, math and utf8 as globals. A C function run
-/// through `lua_pcall`: Swift literals, no Swift references in its frame.
-private func luaOpenLibraries(_ state: OpaquePointer?) -> Int32 {
-    luaL_requiref(state, "_G", luaopen_base, 1)
-    luaL_requiref(state, "string", luaopen_string, 1)
-    luaL_requiref(state, "table", luaopen_table, 1)
-    luaL_requiref(state, "math", luaopen_math, 1)
-    luaL_requiref(state, "utf8", luaopen_utf8, 1)
-    return 0
 }
 
 /// Where the sandbox's `print` writes: one line to stderr after the rule's

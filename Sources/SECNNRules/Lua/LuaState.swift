@@ -37,6 +37,7 @@ final class LuaState {
             throw LuaError(message: "\(chunkName): cannot create a Lua state")
         }
         self.state = state
+        guards.pointee.state = state
         shortSource = chunkName
         shortSource = try shortSourceOfChunk()
         try installSandbox()
@@ -97,18 +98,21 @@ final class LuaState {
     /// and the memory cap; the sandbox's own set-up (nil) runs without them.
     func protectedCall(arguments: Int32, budgeted what: String?) throws {
         let handler = lua_gettop(state) - arguments
-        secnn_lua_pushcfunction(state, luaMessageHandler)
+        secnn_lua_pushcfunction(state, secnn_rule_message_handler)
         secnn_lua_insert(state, handler)
         if let what {
             guards.pointee.budgetMessage = strdup("\(what) exceeded its budget of \(instructionBudget) instructions")
+            guards.pointee.memoryMessage = strdup("\(what): \(memoryLimitExceeded)")
+            (guards.pointee.capPassed, guards.pointee.collected) = (false, false)
             guards.pointee.enforcesCap = true
-            lua_sethook(state, luaBudgetHook, LUA_MASKCOUNT, instructionBudget)
+            lua_sethook(state, secnn_rule_hook, LUA_MASKCOUNT, instructionBudget)
         }
         let status = secnn_lua_pcall(state, arguments, 1, handler)
         lua_sethook(state, nil, 0, 0)
         guards.pointee.enforcesCap = false
         free(guards.pointee.budgetMessage)
-        guards.pointee.budgetMessage = nil
+        free(guards.pointee.memoryMessage)
+        (guards.pointee.budgetMessage, guards.pointee.memoryMessage) = (nil, nil)
         secnn_lua_remove(state, handler)
         guard status == LUA_OK else {
             defer { secnn_lua_pop(state, 1) }
@@ -119,7 +123,7 @@ final class LuaState {
     /// The error a failed protected call reports.
     private func error(status: Int32, raised: String?, what: String) -> LuaError {
         if status == LUA_ERRMEM {  // raised without calling the handler, and without a place
-            return LuaError(message: "\(chunkName): \(what): rule memory limit (\(Self.bytes(memoryCap))) exceeded")
+            return LuaError(message: "\(chunkName): \(what): \(memoryLimitExceeded)")
         }
         let text = normalised(raised ?? "\(what) failed with an error object Lua could not describe")
         guard let split = text.range(of: "\nstack traceback:") else { return LuaError(message: text) }
@@ -141,6 +145,9 @@ final class LuaState {
         lua_getinfo(state, ">S", &debug)  // pops the chunk
         return withUnsafeBytes(of: debug.short_src) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
     }
+
+    /// The memory error's text after the place and the function.
+    private var memoryLimitExceeded: String { "rule memory limit (\(Self.bytes(memoryCap))) exceeded" }
 
     /// `64 MiB`, `512 KiB`, `1000 bytes`.
     static func bytes(_ count: Int) -> String {
