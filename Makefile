@@ -10,7 +10,7 @@ TEST_PACKAGES := python3-venv python3-torch python3-numpy python3-pil libopenbla
 VENV := .build/python
 SECNN := .build/release/secnn
 
-.PHONY: demo test build deps test-deps bench
+.PHONY: demo test build deps test-deps bench fuzz
 
 # The paper's policy on the embedded digits set. τ = 1.3 instead of the
 # paper's 2 (secnn's η ratios on digits are 1.2–1.6) and a 5-epoch warm-up,
@@ -25,6 +25,12 @@ test: deps test-deps
 
 build: deps
 	swift build -c release --product secnn
+
+# libFuzzer on the readers and the rule-decision decoder (FUZZING.md):
+# FUZZ_SECONDS per target, from the committed seeds; fails on any finding.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	Fuzz/fuzz.sh $(FUZZ_SECONDS)
 
 deps:
 	@missing=$$(for p in $(BUILD_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -8,6 +8,8 @@ let package = Package(
         .library(name: "SECNNCore", targets: ["SECNNCore"]),
         .library(name: "SECNNModel", targets: ["SECNNModel"]),
         .library(name: "SECNNRules", targets: ["SECNNRules"]),
+        // For the libFuzzer executables of Fuzz/ (a package of its own, built with --sanitize=fuzzer).
+        .library(name: "SECNNFuzzing", targets: ["SECNNFuzzing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -46,6 +48,9 @@ let package = Package(
         .target(name: "SECNNRules", dependencies: ["SECNNCore", "SECNNModel", "SafeTensors", "CLua"],
                 plugins: ["EmbedFiles"]),
 
+        // The fuzz targets' entry points (FUZZING.md), replayed over Fuzz/Corpus by FuzzReplayTests.
+        .target(name: "SECNNFuzzing", dependencies: ["SECNNModel", "SECNNRules", "SECNNData", "SafeTensors", "CLua"]),
+
         // MARK: - Command-line tool
         .executableTarget(
             name: "secnn",
@@ -69,6 +74,7 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(name: "SECNNDataTests", dependencies: ["SECNNData"]),
         .testTarget(name: "SECNNModelTests", dependencies: ["SECNNModel", "SafeTensors", "SECNNData", "_SECNNTestSupport"]),
+        .testTarget(name: "FuzzReplayTests", dependencies: ["SECNNFuzzing"]),
         .testTarget(name: "SECNNRulesTests", dependencies: ["SECNNRules", "SECNNModel", "SECNNCore", "_SECNNTestSupport"]),
         // End-to-end: runs the built `secnn` and `train-digits` binaries (and writes a CIFAR-shaped
         // checkpoint through the library for the PyTorch cross-check).

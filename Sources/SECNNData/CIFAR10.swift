@@ -52,42 +52,47 @@ extension Dataset {
         return names
     }
 
+    /// Parses one CIFAR-10 batch file held in memory (`source` names it in
+    /// errors), with the standard class names.
+    public static func parseCIFAR10Batch(_ bytes: [UInt8], source: String) throws -> Dataset {
+        try checkCIFAR10Batch(bytes, source: source)
+        return cifar10Dataset([bytes], classNames: cifar10ClassNames)
+    }
+
     /// Reads and concatenates CIFAR-10 batch files into one dataset.
     private static func readCIFAR10Batches(_ paths: [String], classNames: [String]) throws -> Dataset {
+        let files = try paths.map { path in
+            let bytes = try FileIO.read(path)
+            try checkCIFAR10Batch(bytes, source: path)
+            return bytes
+        }
+        return cifar10Dataset(files, classNames: classNames)
+    }
+
+    /// Checks one batch file: a non-empty whole number of records, labels 0...9.
+    private static func checkCIFAR10Batch(_ bytes: [UInt8], source: String) throws {
+        let recordSize = cifar10RecordSize
+        guard !bytes.isEmpty else {
+            throw DatasetError(file: source, location: "offset 0",
+                               message: "file is empty, expected records of 3073 bytes (1 label byte + 3072 pixel bytes)")
+        }
+        let extra = bytes.count % recordSize
+        guard extra == 0 else {
+            throw DatasetError(
+                file: source, location: "offset \(bytes.count - extra)",
+                message: "file size \(bytes.count) is not a multiple of the 3073-byte record size (\(extra) bytes of an incomplete record at the end)")
+        }
+        for offset in stride(from: 0, to: bytes.count, by: recordSize) where bytes[offset] > 9 {
+            throw DatasetError(file: source, location: "offset \(offset)", message: "label \(bytes[offset]) is out of range 0..9")
+        }
+    }
+
+    /// The records of checked batch files, in order, as one dataset.
+    private static func cifar10Dataset(_ files: [[UInt8]], classNames: [String]) -> Dataset {
         let recordSize = cifar10RecordSize
         let imageSize = recordSize - 1
-        var files: [[UInt8]] = []
-        var total = 0
-        for path in paths {
-            let bytes = try FileIO.read(path)
-            guard !bytes.isEmpty else {
-                throw DatasetError(file: path, location: "offset 0",
-                                   message: "file is empty, expected records of 3073 bytes (1 label byte + 3072 pixel bytes)")
-            }
-            let extra = bytes.count % recordSize
-            guard extra == 0 else {
-                throw DatasetError(
-                    file: path, location: "offset \(bytes.count - extra)",
-                    message: "file size \(bytes.count) is not a multiple of the 3073-byte record size (\(extra) bytes of an incomplete record at the end)")
-            }
-            let records = bytes.count / recordSize
-            try bytes.withUnsafeBufferPointer { buffer in
-                for record in 0 ..< records {
-                    let label = buffer[record * recordSize]
-                    if label > 9 {
-                        throw DatasetError(file: path, location: "offset \(record * recordSize)",
-                                           message: "label \(label) is out of range 0..9")
-                    }
-                }
-            }
-            files.append(bytes)
-            total += records
-        }
-        var labels: [Int32] = []
-        labels.reserveCapacity(total)
-        for bytes in files {
-            for record in 0 ..< bytes.count / recordSize { labels.append(Int32(bytes[record * recordSize])) }
-        }
+        let labels = files.flatMap { bytes in stride(from: 0, to: bytes.count, by: recordSize).map { Int32(bytes[$0]) } }
+        let total = labels.count
         let images = [Float](unsafeUninitializedCapacity: total * imageSize) { destination, initialized in
             var row = 0
             for bytes in files {

@@ -60,20 +60,27 @@ extension Dataset {
 }
 
 /// Reader for gzip-compressed IDX files of unsigned bytes (the MNIST format).
-enum IDX {
-    enum Kind {
+public enum IDX {
+    public enum Kind: Sendable {
         case images, labels
 
         var magic: UInt32 { self == .images ? 0x0000_0803 : 0x0000_0801 }
-        var dimensionCount: Int { self == .images ? 3 : 1 }
-        var headerSize: Int { 4 + 4 * dimensionCount }
+        public var dimensionCount: Int { self == .images ? 3 : 1 }
+        public var headerSize: Int { 4 + 4 * dimensionCount }
         var what: String { self == .images ? "IDX unsigned-byte images" : "IDX unsigned-byte labels" }
     }
 
-    /// Decompresses and validates one IDX file: magic number, dimensions and
-    /// exact data length. `bytes` includes the header.
+    /// Reads, decompresses and validates the IDX file at `path`; errors name it.
     static func read(path: String, kind: Kind) throws -> (dimensions: [Int], bytes: [UInt8]) {
-        let compressed = try FileIO.read(path)
+        try parse(compressed: FileIO.read(path), kind: kind, source: path)
+    }
+
+    /// Decompresses and validates one gzip-compressed IDX file held in
+    /// memory: magic number, dimensions and exact data length, inflating no
+    /// more than the header declares. `bytes` includes the header; errors
+    /// name `source`.
+    public static func parse(compressed: [UInt8], kind: Kind, source path: String) throws
+        -> (dimensions: [Int], bytes: [UInt8]) {
         let header = try Gunzip.decompressPrefix(compressed, count: kind.headerSize, source: path)
         guard header.count >= 4 else {
             throw DatasetError(file: path, location: "offset \(header.count)",

@@ -54,7 +54,16 @@ public struct Checkpoint: Sendable {
     /// Reads and checks a checkpoint: the file's layout (by the safetensors
     /// reader), the metadata, and every tensor against the architecture.
     public init(contentsOf path: String) throws {
-        let file = try SafeTensorsFile(contentsOf: path)
+        try self.init(file: SafeTensorsFile(contentsOf: path), source: path)
+    }
+
+    /// Checks a checkpoint held in memory as `init(contentsOf:)` checks a
+    /// file; errors name `source`.
+    public init(bytes: [UInt8], source: String) throws {
+        try self.init(file: SafeTensorsFile(bytes: bytes, source: source), source: source)
+    }
+
+    private init(file: SafeTensorsFile, source path: String) throws {
         func field<V: Decodable>(_ key: String, _ type: V.Type) throws -> V? {
             guard let text = file.metadata[key] else { return nil }
             do { return try JSONDecoder().decode(V.self, from: Data(text.utf8)) } catch {

@@ -195,17 +195,43 @@ public final class Trainer {
         return (Double(graph.value(crossEntropy).scalars[0]), countCorrect(graph.value(logits), labels))
     }
 
+    /// Creates the output directory (and missing parents) and proves it
+    /// writable with a probe file, so that a bad `--out` fails before the
+    /// first epoch rather than at the first checkpoint, hours later.
     private static func prepareDirectory(_ directory: String) throws {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw ModelError.invalidConfiguration("output directory \(directory) cannot be created: \(error.localizedDescription)")
+            throw ModelError.invalidConfiguration(
+                "output directory \(directory) cannot be created: \(creationFailure(directory, error))")
         }
-        guard FileManager.default.isWritableFile(atPath: directory) else {
-            throw ModelError.invalidConfiguration("output directory \(directory) is not writable")
+        let probe = "\(directory)/.secnn-write-probe-\(getpid())"
+        let descriptor = open(probe, O_CREAT | O_EXCL | O_WRONLY, 0o600)
+        guard descriptor >= 0 else {
+            throw ModelError.invalidConfiguration(
+                "output directory \(directory) is not writable: \(String(cString: strerror(errno)))")
         }
+        close(descriptor)
+        unlink(probe)
         // A run killed while writing leaves a temporary file beside the checkpoint it was replacing.
         AtomicWrite.removeStaleTemporaries(in: directory)
+    }
+
+    /// Why `directory` could not be created: a file in the way, or the system's reason.
+    private static func creationFailure(_ directory: String, _ error: Error) -> String {
+        var ancestor = URL(fileURLWithPath: directory)
+        while !FileManager.default.fileExists(atPath: ancestor.path), ancestor.path != "/" {
+            ancestor.deleteLastPathComponent()
+        }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            return "\(ancestor.path) is a file, not a directory"
+        }
+        if let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError,
+           underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return error.localizedDescription
     }
 }
 

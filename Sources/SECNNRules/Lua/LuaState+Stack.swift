@@ -49,7 +49,7 @@ extension LuaState {
 
     /// The value at `index`, tables copied `depth` levels deep (deeper ones
     /// as `.opaque("table")`), without running metamethods.
-    func value(at index: Int32, depth: Int = 2) -> LuaValue {
+    package func value(at index: Int32, depth: Int = 2) -> LuaValue {
         let type = lua_type(state, index)
         switch type {
         case LUA_TNIL, LUA_TNONE: return .nil

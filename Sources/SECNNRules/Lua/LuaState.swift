@@ -13,19 +13,20 @@ import Foundation
 /// finalizers, the one way Lua would run it during a collection Swift
 /// triggers.
 ///
-/// Used from one thread at a time.
-final class LuaState {
+/// Used from one thread at a time. Package-visible for the fuzz targets
+/// (`SECNNFuzzing`), which build returned values through the C API.
+package final class LuaState {
     /// The rule file's display path: the chunk name errors carry.
     let chunkName: String
     /// The raw state; only the files of `Lua/` use it.
-    let state: OpaquePointer
+    package let state: OpaquePointer
     private let guards: UnsafeMutablePointer<LuaGuards>
     private let instructionBudget: Int32
     private let memoryCap: Int
     /// How Lua abbreviates `chunkName` in messages (past 59 bytes, `...` and the tail).
     private var shortSource: String
 
-    init(chunkName: String, limits: RuleLimits, printPrefix: String) throws {
+    package init(chunkName: String, limits: RuleLimits, printPrefix: String) throws {
         self.chunkName = chunkName
         instructionBudget = Int32(clamping: max(1, limits.instructionsPerCall))
         memoryCap = limits.memoryBytes

@@ -1,7 +1,7 @@
 /// A Lua value copied across the boundary: `ctx` is built as one in Swift and
 /// pushed in a single step, and what a rule returns is copied out as one, so
 /// validating it is plain Swift and no stack index leaves `LuaState`.
-enum LuaValue: Equatable {
+package enum LuaValue: Equatable {
     case `nil`
     case boolean(Bool)
     /// Lua's integer subtype.
@@ -73,7 +73,7 @@ enum LuaValue: Equatable {
 
 /// A table's string- and integer-keyed entries (float keys with integral
 /// values are integers in Lua too).
-struct LuaTable: Equatable {
+package struct LuaTable: Equatable {
     enum Key: Hashable {
         case integer(Int)
         case string(String)

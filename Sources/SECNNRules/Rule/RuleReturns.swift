@@ -4,30 +4,34 @@ import SECNNModel
 /// the contract and the model it was asked about. Messages name the file,
 /// the line the function's definition starts on, and the function:
 /// `rules/mine.lua:42: decide returned block 7, the model has 3 blocks`.
-struct RuleReturns {
+package struct RuleReturns {
     let file: String
     let function: String
     let line: Int?
     /// Blocks of the model the call saw.
     let blocks: Int
 
+    package init(file: String, function: String, line: Int?, blocks: Int) {
+        (self.file, self.function, self.line, self.blocks) = (file, function, line, blocks)
+    }
+
     /// Channels one widening may add: far past any useful step, and small
     /// enough that a stray number (`1e9`) never reaches the core, whose
     /// shape arithmetic would overflow.
-    static let maxWidenChannels = 1024
+    package static let maxWidenChannels = 1024
 
     private func failure(_ text: String) -> RuleError {
         RuleError(file: file, message: "\(file)\(line.map { ":\($0)" } ?? ""): \(function) returned \(text)")
     }
 
     /// What `when` returned: a boolean, nothing else.
-    func boolean(_ value: LuaValue) throws -> Bool {
+    package func boolean(_ value: LuaValue) throws -> Bool {
         guard case .boolean(let flag) = value else { throw failure("\(value.typeDescription); expected a boolean") }
         return flag
     }
 
     /// What `propose` returned: an array of candidates, duplicates dropped.
-    func candidates(_ value: LuaValue) throws -> [Candidate] {
+    package func candidates(_ value: LuaValue) throws -> [Candidate] {
         guard case .table(let table) = value else {
             throw failure("\(value.typeDescription); expected an array of candidates")
         }
@@ -48,7 +52,7 @@ struct RuleReturns {
     }
 
     /// What `decide` returned: nil, or one of the candidates that were scored.
-    func decision(_ value: LuaValue, scored: [Candidate]) throws -> Candidate? {
+    package func decision(_ value: LuaValue, scored: [Candidate]) throws -> Candidate? {
         switch value {
         case .nil: return nil
         case .table:
