@@ -31,7 +31,7 @@ do {
     var predictions: [Int] = []
     for start in stride(from: 0, to: test.count, by: 256) {
         let (images, labels) = test.batch(Array(start..<min(start + 256, test.count))[...])
-        let graph = Graph<Float>(training: false)
+        let graph = Graph<Float>.inference()
         let logits = graph.value(network.forward(graph, images: images).logits)
         for (n, label) in labels.enumerated() {
             let row = logits.scalars[(n * logits.shape[1])..<((n + 1) * logits.shape[1])]

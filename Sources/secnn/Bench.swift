@@ -95,7 +95,7 @@ struct Bench: ParsableCommand {
         let train = timed { trainStep(nil) }
         summarise("train_step", train, &output)
         let eval = timed {
-            let graph = Graph<Float>(training: false)
+            let graph = Graph<Float>.inference()
             _ = network.forward(graph, images: images)
         }
         summarise("eval_step", eval, &output)

@@ -50,6 +50,12 @@ final class GradientCheckTests: XCTestCase {
         XCTAssertLessThanOrEqual(error, tolerance, "batchnorm eval: relative error \(error)")
     }
 
+    func testBatchNormFusedWithLeakyReLU() {
+        check([[2, 2, 3, 3], [2], [2]], "batch norm + leaky relu, fused") { g, v in
+            g.batchNorm(v[0], gamma: v[1], beta: v[2], running: ([0, 0], [1, 1]), leakyReLUSlope: 0.2).output
+        }
+    }
+
     func testLeakyReLU() {
         check([[2, 3, 4]], "leaky relu") { g, v in g.leakyReLU(v[0], slope: 0.2) }
     }

@@ -72,6 +72,38 @@ final class GraphChainingTests: XCTestCase {
         }
     }
 
+    /// The fused batch norm + LeakyReLU gives bitwise what the two ops give,
+    /// forward and backward, and its output, released before the backward
+    /// pass, is recomputed bitwise for the next conv's weight gradient.
+    func testFusedBatchNormLeakyReLUMatchesTheTwoOpsAndIsRecomputedAfterRelease() {
+        let x: Tensor<Float> = randomTensor([4, 2, 6, 6], &generator)
+        let w1: Tensor<Float> = randomTensor([3, 2, 3, 3], &generator), w2: Tensor<Float> = randomTensor([2, 3, 3, 3], &generator)
+        let gamma: Tensor<Float> = randomTensor([3], &generator), beta: Tensor<Float> = randomTensor([3], &generator)
+        func run(fused: Bool, releasing: Bool) -> (activation: [Float], gradients: [String: Tensor<Float>]) {
+            let graph = Graph<Float>(training: true)
+            let h = graph.conv2d(graph.input(x), weight: graph.parameter(w1, path: "w1"), bias: nil)
+            let (g, b) = (graph.parameter(gamma, path: "gamma"), graph.parameter(beta, path: "beta"))
+            let a = fused
+                ? graph.batchNorm(h, gamma: g, beta: b, running: ([0, 0, 0], [1, 1, 1]), leakyReLUSlope: 0.2).output
+                : graph.leakyReLU(graph.batchNorm(h, gamma: g, beta: b, running: ([0, 0, 0], [1, 1, 1])).output, slope: 0.2)
+            let activation = graph.value(a).scalars
+            let y = graph.maxPool2x2(graph.conv2d(a, weight: graph.parameter(w2, path: "w2"), bias: nil))
+            let loss = graph.crossEntropy(graph.flatten(y), labels: [0, 3, 17, 5])
+            if releasing { graph.releaseValues(keeping: [loss]) }
+            graph.backward(from: loss)
+            return (activation, graph.parameterGradients())
+        }
+        let reference = run(fused: false, releasing: false)
+        for releasing in [false, true] {
+            let fused = run(fused: true, releasing: releasing)
+            XCTAssertEqual(fused.activation, reference.activation, "forward")
+            for path in ["w1", "w2", "gamma", "beta"] {
+                XCTAssertEqual(fused.gradients[path]!.scalars, reference.gradients[path]!.scalars,
+                               "\(path), releasing: \(releasing)")
+            }
+        }
+    }
+
     private func head(_ g: Graph<Double>, _ main: Variable, _ skip: Variable, _ w2: Variable, _ labels: [Int32]) -> Variable {
         let mixed = g.concatChannels(g.conv2d(main, weight: w2, bias: nil), skip)
         return g.crossEntropy(g.reshape(mixed, to: [2, 5 * 2 * 2]), labels: labels)

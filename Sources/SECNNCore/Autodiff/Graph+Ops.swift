@@ -24,8 +24,11 @@ extension Graph {
             }
         }
         let flops = 2 * Double(shape.batch * shape.outChannels * shape.patchSize * shape.pixels)
+        // The weight gradient needs the input: kept, unless the graph can recompute it.
+        let keptInput = isRematerialisable(x) ? nil : input
         return record(output, inputs: [x, weight] + (bias.map { [$0] } ?? []), kind: .convForward, flops: flops) { g, id in
             let dy = g.gradient(ofOutput: id)
+            let input = keptInput ?? g.valueForBackward(x)
             g.keepPerExampleRecord(.conv2d(shape), weight: weight, bias: bias, input: input, gradOutput: dy)
             input.withPointer { xp in
                 w.withPointer { wp in
@@ -108,9 +111,17 @@ extension Graph {
     /// Batch norm over channel axis 1 of (N,C) or (N,C,H,W). In train mode it
     /// normalises with the batch statistics and returns them (the caller
     /// updates its running averages); in eval mode it uses `running`.
+    ///
+    /// With `leakyReLUSlope` the op is batch norm then LeakyReLU, fused so
+    /// that a training step keeps one tensor per layer instead of two: the
+    /// backward pass recomputes the normalised values (for the activation's
+    /// sign) from the batch norm's input, which it keeps anyway, and the
+    /// output is rematerialisable (`valueForBackward`), so a following conv
+    /// need not keep it either once `releaseValues` has run. The results
+    /// are bitwise those of `batchNorm` then `leakyReLU`.
     public func batchNorm(
         _ x: Variable, gamma: Variable, beta: Variable,
-        running: (mean: [T], variance: [T]), epsilon: T = T(batchNormEpsilon)
+        running: (mean: [T], variance: [T]), epsilon: T = T(batchNormEpsilon), leakyReLUSlope slope: T? = nil
     ) -> (output: Variable, batchStatistics: BatchNormStatistics<T>?) {
         let input = value(x)
         let (batch, channels) = (input.shape[0], input.shape[1])
@@ -120,7 +131,7 @@ extension Graph {
             ? input.withPointer { batchNormStatistics(input: $0, batch: batch, channels: channels, spatial: spatial, epsilon: epsilon) }
             : batchNormStatistics(runningMean: running.mean, runningVariance: running.variance, epsilon: epsilon)
         let gammaValue = value(gamma), betaValue = value(beta)
-        let output = Tensor<T>(shape: input.shape) { out in
+        let normalise = { (out: UnsafeMutablePointer<T>) in
             input.withPointer { xp in
                 gammaValue.withPointer { gp in
                     betaValue.withPointer { bp in
@@ -130,8 +141,24 @@ extension Graph {
                 }
             }
         }
-        let variable = record(output, inputs: [x, gamma, beta], kind: .batchNorm) { g, id in
-            let dy = g.gradient(ofOutput: id)
+        let forward = {
+            Tensor<T>(shape: input.shape) { out in
+                normalise(out)
+                if let slope { leakyReLUForward(input: out, output: out, count: input.count, slope: slope) }
+            }
+        }
+        let variable = record(forward(), inputs: [x, gamma, beta], kind: .batchNorm) { g, id in
+            var dy = g.gradient(ofOutput: id)
+            if let slope {
+                // Through the activation first; z = BN(x) has the sign of its output.
+                let gradActivated = dy
+                dy = Tensor<T>(shape: input.shape) { dz in
+                    normalise(dz)
+                    gradActivated.withPointer {
+                        leakyReLUBackward(output: dz, gradOutput: $0, gradInput: dz, count: input.count, slope: slope)
+                    }
+                }
+            }
             g.keepPerExampleRecord(.batchNorm(statistics, batch: batch, channels: channels, spatial: spatial),
                                    weight: gamma, bias: beta, input: input, gradOutput: dy)
             input.withPointer { xp in
@@ -152,6 +179,7 @@ extension Graph {
                 }
             }
         }
+        if slope != nil { setRematerialiser(of: variable, forward) }
         return (variable, trainingMode ? statistics : nil)
     }
 

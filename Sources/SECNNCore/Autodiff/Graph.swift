@@ -23,6 +23,10 @@ public final class Graph<T: TensorScalar> {
     /// Whether dropout drops (train mode unless turned off, e.g. to compare
     /// with a reference run that has its dropout layers in eval mode).
     public let dropoutEnabled: Bool
+    /// An inference graph: eval mode, nothing differentiable, and the model
+    /// may `release` each value as soon as the next op has read it, so a
+    /// forward pass holds about one layer's activations instead of all.
+    public let inference: Bool
     public var collectsPerExampleRecords = false
     /// Whether conv layers accumulate their batch weight and bias gradients.
     /// A caller that only needs the per-example records (scoring) turns it
@@ -47,20 +51,33 @@ public final class Graph<T: TensorScalar> {
     private var backwardSteps: [((Graph<T>, Int) -> Void)?] = []
     private var kinds: [OpProfile.Kind?] = []
     private var lastRecord: UInt64 = 0
+    /// How to recompute a value that ops do not keep for the backward pass.
+    private var rematerialisers: [Int: () -> Tensor<T>] = [:]
     private var parameterIDs: [String: Int] = [:]
     private var parameterPaths: [Int: String] = [:]
 
-    public init(training: Bool, dropout: Bool? = nil, generator: SeededGenerator = SeededGenerator(seed: 0)) {
+    public convenience init(training: Bool, dropout: Bool? = nil, generator: SeededGenerator = SeededGenerator(seed: 0)) {
+        self.init(training: training, dropout: dropout ?? training, generator: generator, inference: false)
+    }
+
+    /// An inference graph (`inference`): batch norm on running statistics, no dropout, no backward pass.
+    public static func inference() -> Graph {
+        Graph(training: false, dropout: false, generator: SeededGenerator(seed: 0), inference: true)
+    }
+
+    private init(training: Bool, dropout: Bool, generator: SeededGenerator, inference: Bool) {
         self.training = training
-        self.dropoutEnabled = dropout ?? training
+        dropoutEnabled = dropout
         self.generator = generator
+        self.inference = inference
     }
 
     // MARK: Leaves
 
     /// A leaf: data, or (differentiable) a value whose gradient is wanted.
     public func input(_ value: Tensor<T>, differentiable: Bool = false) -> Variable {
-        append(value, needsGradient: differentiable, keepsGradient: differentiable, backward: nil)
+        let differentiable = differentiable && !inference
+        return append(value, needsGradient: differentiable, keepsGradient: differentiable, backward: nil)
     }
 
     /// A trainable leaf, addressed by its stable path (`blocks.0.layers.0.conv.weight`).
@@ -81,13 +98,22 @@ public final class Graph<T: TensorScalar> {
     /// Drops the graph's own reference to every value but those of `kept`
     /// and the leaves. A backward step keeps what it needs through its own
     /// references, so what no step needs (a batch norm's output, which only
-    /// the next activation read) is freed: called between the forward and
-    /// the backward pass, it lowers a training step's peak memory.
+    /// the next activation read) is freed, and so is what a step can
+    /// recompute (a fused batch norm + LeakyReLU's output, which the next
+    /// conv's weight gradient gets from `valueForBackward`): called between
+    /// the forward and the backward pass, it lowers a training step's peak
+    /// memory.
     public func releaseValues(keeping kept: [Variable]) {
         let keep = Set(kept.map(\.id))
-        for id in values.indices where kinds[id] != nil && !keep.contains(id) {  // op results, not leaves
-            values[id] = Tensor(shape: [0], scalars: [])
-            released[id] = true
+        release(values.indices.filter { !keep.contains($0) }.map(Variable.init))
+    }
+
+    /// Drops the graph's reference to the values of these op results
+    /// (leaves stay), which no later op will read.
+    public func release(_ variables: [Variable]) {
+        for variable in variables where kinds[variable.id] != nil {
+            values[variable.id] = Tensor(shape: [0], scalars: [])
+            released[variable.id] = true
         }
     }
 
@@ -101,6 +127,7 @@ public final class Graph<T: TensorScalar> {
 
     /// Runs every backward step from `loss`, a scalar, seeded with d loss/d loss = 1.
     public func backward(from loss: Variable) {
+        precondition(!inference, "backward: an inference graph records no backward steps")
         precondition(shapes[loss.id].reduce(1, *) == 1, "backward needs a scalar loss, got shape \(shapes[loss.id])")
         backward(seeds: [(loss, Tensor(repeating: 1, shape: shapes[loss.id]))])
     }
@@ -156,6 +183,26 @@ public final class Graph<T: TensorScalar> {
     }
 
     func needsGradient(_ variable: Variable) -> Bool { needsGradient[variable.id] }
+
+    /// Makes `variable`'s value recomputable by `recompute` (which must give
+    /// it bitwise), so that ops reading it in their backward step need not
+    /// keep it.
+    func setRematerialiser(of variable: Variable, _ recompute: @escaping () -> Tensor<T>) {
+        rematerialisers[variable.id] = recompute
+    }
+
+    func isRematerialisable(_ variable: Variable) -> Bool { rematerialisers[variable.id] != nil }
+
+    /// The value for a backward step: as recorded, or recomputed when
+    /// `releaseValues` has dropped it (the caller holds it only as long as
+    /// its step runs).
+    func valueForBackward(_ variable: Variable) -> Tensor<T> {
+        guard released[variable.id] else { return values[variable.id] }
+        guard let recompute = rematerialisers[variable.id] else {
+            preconditionFailure("valueForBackward: variable \(variable.id) was released and cannot be recomputed")
+        }
+        return recompute()
+    }
 
     func gradient(ofOutput id: Int) -> Tensor<T> { gradients[id]! }
 

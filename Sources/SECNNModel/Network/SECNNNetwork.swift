@@ -91,13 +91,23 @@ public struct SECNNNetwork<T: TensorScalar>: Sendable, Equatable {
     public mutating func forwardBlock(
         _ b: Int, _ graph: Graph<T>, from boundary: BlockBoundary, parameters: [String: Variable]
     ) -> BlockBoundary {
-        let pooled = graph.maxPool2x2(forwardLayers(of: b, graph, input: boundary.main, parameters: parameters))
+        let features = forwardLayers(of: b, graph, input: boundary.main, parameters: parameters)
+        let pooled = graph.maxPool2x2(features)
+        graph.release([features])
         guard let skip = boundary.skip else { return BlockBoundary(main: pooled, skip: pooled) }
-        return BlockBoundary(main: pooled, skip: graph.maxPool2x2(skip))
+        let next = BlockBoundary(main: pooled, skip: graph.maxPool2x2(skip))
+        // The boundary is the caller's: only an inference graph lets it go.
+        if graph.inference { graph.release([boundary.main, skip]) }
+        return next
     }
 
     /// Block `b`'s conv layers, before the pool: the features a layer
     /// added to the block would see.
+    ///
+    /// Each layer's values are released from the graph once the next layer
+    /// has read them: what a backward step needs, it keeps or recomputes
+    /// (`Graph.valueForBackward`), so a forward pass never holds more than
+    /// that plus the layer being computed.
     public mutating func forwardLayers(
         of b: Int, _ graph: Graph<T>, input: Variable, parameters: [String: Variable]
     ) -> Variable {
@@ -105,10 +115,13 @@ public struct SECNNNetwork<T: TensorScalar>: Sendable, Equatable {
         var x = input
         for l in 0..<spec.blocks[b].layers {
             let conv = ParameterPath.conv(b, l)
-            x = graph.conv2d(x, weight: Self.variable("\(conv).weight", parameters),
-                             bias: l == 0 ? Self.variable("\(conv).bias", parameters) : nil)
-            if l == 0 { x = graph.dropout(x, probability: ArchitectureSpec.dropout, channels: true) }
-            x = graph.leakyReLU(batchNorm(x, ParameterPath.batchNorm(b, l), graph, parameters), slope: slope)
+            let convolved = graph.conv2d(x, weight: Self.variable("\(conv).weight", parameters),
+                                         bias: l == 0 ? Self.variable("\(conv).bias", parameters) : nil)
+            let dropped = l == 0 ? graph.dropout(convolved, probability: ArchitectureSpec.dropout, channels: true) : convolved
+            let activated = batchNorm(dropped, ParameterPath.batchNorm(b, l), graph, parameters, leakyReLUSlope: slope)
+            // The block's input is the caller's (and may be the skip path too).
+            graph.release([convolved, dropped] + (l > 0 ? [x] : []))
+            x = activated
         }
         return x
     }
@@ -124,7 +137,7 @@ public struct SECNNNetwork<T: TensorScalar>: Sendable, Equatable {
         x = graph.flatten(graph.leakyReLU(x, slope: slope))
         x = graph.linear(x, weight: Self.variable("\(ParameterPath.fc1).weight", parameters),
                          bias: Self.variable("\(ParameterPath.fc1).bias", parameters))
-        x = graph.leakyReLU(batchNorm(x, ParameterPath.bn1, graph, parameters), slope: slope)
+        x = batchNorm(x, ParameterPath.bn1, graph, parameters, leakyReLUSlope: slope)
         x = graph.dropout(x, probability: ArchitectureSpec.dropout / 2)
         x = batchNorm(x, ParameterPath.bn2, graph, parameters)
         return graph.linear(x, weight: Self.variable("\(ParameterPath.fc2).weight", parameters),
@@ -136,13 +149,15 @@ public struct SECNNNetwork<T: TensorScalar>: Sendable, Equatable {
         return variable
     }
 
-    /// Batch norm with this network's running statistics, updating them in train mode.
+    /// Batch norm with this network's running statistics, updating them in
+    /// train mode; with a slope, fused with the LeakyReLU that follows it.
     private mutating func batchNorm(_ x: Variable, _ prefix: String, _ graph: Graph<T>,
-                                    _ parameters: [String: Variable]) -> Variable {
+                                    _ parameters: [String: Variable], leakyReLUSlope slope: T? = nil) -> Variable {
         let running = (mean: state.tensor("\(prefix).running_mean").scalars,
                        variance: state.tensor("\(prefix).running_var").scalars)
         let (y, statistics) = graph.batchNorm(x, gamma: Self.variable("\(prefix).weight", parameters),
-                                              beta: Self.variable("\(prefix).bias", parameters), running: running)
+                                              beta: Self.variable("\(prefix).bias", parameters), running: running,
+                                              leakyReLUSlope: slope)
         if let statistics { updateRunningStatistics(prefix, statistics, count: graph.value(x).count / statistics.mean.count) }
         return y
     }

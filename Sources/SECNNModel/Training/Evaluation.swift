@@ -58,7 +58,7 @@ extension SECNNNetwork where T == Float {
         for start in stride(from: 0, to: data.count, by: batchSize) {
             let indices = order[start..<min(start + batchSize, data.count)]
             let (images, labels) = data.batch(indices)
-            let graph = Graph<Float>(training: false)
+            let graph = Graph<Float>.inference()
             let logits = network.forward(graph, images: images).logits
             totalLoss += Double(graph.value(graph.crossEntropy(logits, labels: labels)).scalars[0]) * Double(indices.count)
             correct += countCorrect(graph.value(logits), labels)
