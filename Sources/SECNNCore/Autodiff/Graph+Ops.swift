@@ -150,12 +150,19 @@ extension Graph {
         let variable = record(forward(), inputs: [x, gamma, beta], kind: .batchNorm) { g, id in
             var dy = g.gradient(ofOutput: id)
             if let slope {
-                // Through the activation first; z = BN(x) has the sign of its output.
-                let gradActivated = dy
+                // Through the activation first, which needs the sign of z = BN(x): that of the output
+                // when the graph holds it (recomputed for the next conv, say), or of z recomputed.
+                let gradActivated = dy, activated = g.takeValueForBackward(id)
                 dy = Tensor<T>(shape: input.shape) { dz in
-                    normalise(dz)
-                    gradActivated.withPointer {
-                        leakyReLUBackward(output: dz, gradOutput: $0, gradInput: dz, count: input.count, slope: slope)
+                    gradActivated.withPointer { dyp in
+                        if let activated {
+                            activated.withPointer {
+                                leakyReLUBackward(output: $0, gradOutput: dyp, gradInput: dz, count: input.count, slope: slope)
+                            }
+                        } else {
+                            normalise(dz)
+                            leakyReLUBackward(output: dz, gradOutput: dyp, gradInput: dz, count: input.count, slope: slope)
+                        }
                     }
                 }
             }

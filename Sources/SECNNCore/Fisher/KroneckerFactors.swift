@@ -80,11 +80,11 @@ public struct KroneckerFactors: Sendable {
     /// recorded gradients of a mean loss into per-example loss gradients
     /// (the batch size), as in `PerExampleRecord.forEachExample(scale:)`.
     ///
-    /// Returns the record's own Σₙ Σₜ aaᵀ (I×I). The input factor depends on
-    /// the layer's inputs alone, so a caller scoring several models that feed
-    /// this layer the very same inputs (the shared blocks in front of a
-    /// candidate) passes it back as `inputSum` for the others, which then
-    /// skip its GEMM, the most expensive of the three.
+    /// Returns the record's own Σₙ Σₜ aaᵀ (I×I, its upper triangle). The
+    /// input factor depends on the layer's inputs alone, so a caller scoring
+    /// several models that feed this layer the very same inputs (the shared
+    /// blocks in front of a candidate) passes it back as `inputSum` for the
+    /// others, which then skip its GEMM, the most expensive of the three.
     @_specialize(where T == Float)
     @discardableResult
     public mutating func accumulate<T: TensorScalar>(_ record: PerExampleRecord<T>, scale: T,
@@ -122,9 +122,11 @@ public struct KroneckerFactors: Sendable {
     // MARK: The factors (zero before any example)
 
     /// Ω (I×I, row-major).
-    public var inputFactor: [Double] { sums.input.map { $0 / Double(max(examples, 1)) } }
+    public var inputFactor: [Double] { sums.input.symmetrised(dimension: inputDimension, dividedBy: examples) }
     /// Γ (O×O, row-major).
-    public var outputGradientFactor: [Double] { sums.outputGradient.map { $0 / Double(max(positions, 1)) } }
+    public var outputGradientFactor: [Double] {
+        sums.outputGradient.symmetrised(dimension: outputDimension, dividedBy: positions)
+    }
     /// Ḡ (O×I, row-major; the bias gradient, if any, in the last column).
     public var meanGradient: [Double] { sums.gradient.map { $0 / Double(max(examples, 1)) } }
 
@@ -178,7 +180,10 @@ public struct KroneckerFactors: Sendable {
     }
 }
 
-/// The three sums of `KroneckerFactors`, in Double, and how a record adds to them.
+/// The three sums of `KroneckerFactors`, in Double, and how a record adds
+/// to them. The symmetric ones, Σaaᵀ and Σssᵀ, hold their upper triangle
+/// only (the lower one stays zero): half the additions per image, and no
+/// mirroring until the factor is read.
 private struct Sums {
     var input: [Double], outputGradient: [Double], gradient: [Double]
     let inputs: Int, outputs: Int
@@ -205,15 +210,24 @@ private struct Sums {
     /// left out), Σssᵀ times scale² and Σsaᵀ times scale (the gradients were
     /// recorded unscaled).
     mutating func add<T: TensorScalar>(_ products: ProductScratch<T>, scale: Double, includingInput: Bool = true) {
-        if includingInput { input.withUnsafeMutableBufferPointer { Self.add(products.input, into: $0, factor: 1) } }
-        outputGradient.withUnsafeMutableBufferPointer { Self.add(products.outputGradient, into: $0, factor: scale * scale) }
-        gradient.withUnsafeMutableBufferPointer { Self.add(products.gradient, into: $0, factor: scale) }
+        if includingInput {
+            input.withUnsafeMutableBufferPointer { Self.addUpper(products.input, into: $0, dimension: inputs, factor: 1) }
+        }
+        outputGradient.withUnsafeMutableBufferPointer {
+            Self.addUpper(products.outputGradient, into: $0, dimension: outputs, factor: scale * scale)
+        }
+        gradient.withUnsafeMutableBufferPointer { sum in
+            for k in sum.indices { sum[k] += Double(products.gradient[k]) * scale }
+        }
     }
 
+    /// Adds the upper triangle of the n×n `source` (what syrk wrote) to `sum`'s.
     @inline(__always)
-    private static func add<T: TensorScalar>(_ source: UnsafeMutablePointer<T>, into sum: UnsafeMutableBufferPointer<Double>,
-                                      factor: Double) {
-        for k in sum.indices { sum[k] += Double(source[k]) * factor }
+    private static func addUpper<T: TensorScalar>(_ source: UnsafeMutablePointer<T>, into sum: UnsafeMutableBufferPointer<Double>,
+                                                  dimension n: Int, factor: Double) {
+        for row in 0..<n {
+            for k in (row * n + row)..<(row * n + n) { sum[k] += Double(source[k]) * factor }
+        }
     }
 
     /// Conv: per image n, A = im2col(xₙ) with a row of ones for the bias
@@ -272,7 +286,8 @@ private struct Sums {
     }
 }
 
-/// GEMM outputs in the record's scalar type: AAᵀ (I×I), SSᵀ (O×O), SAᵀ (O×I).
+/// GEMM outputs in the record's scalar type: AAᵀ (I×I) and SSᵀ (O×O),
+/// upper triangles only, and SAᵀ (O×I).
 private struct ProductScratch<T: TensorScalar> {
     let input: UnsafeMutablePointer<T>, outputGradient: UnsafeMutablePointer<T>, gradient: UnsafeMutablePointer<T>
     let inputs: Int, outputs: Int
@@ -284,13 +299,10 @@ private struct ProductScratch<T: TensorScalar> {
     func compute(inputs a: UnsafePointer<T>, gradients g: UnsafePointer<T>, samples: Int, sampleMajor: Bool,
                  includingInput: Bool = true) {
         let (i, o) = (inputs, outputs)
-        // XXᵀ through syrk (half the work of a GEMM), mirrored to a full matrix.
+        // XXᵀ through syrk (half the work of a GEMM): the upper triangle only.
         func symmetricProduct(_ x: UnsafePointer<T>, rows: Int, into c: UnsafeMutablePointer<T>) {
             T.syrkUpper(transpose: sampleMajor, n: rows, k: samples, alpha: 1, a: x, lda: sampleMajor ? rows : samples,
                         beta: 0, c: c, ldc: rows)
-            for r in 1..<max(rows, 1) {
-                for column in 0..<r { c[r * rows + column] = c[column * rows + r] }
-            }
         }
         if includingInput { symmetricProduct(a, rows: i, into: input) }
         symmetricProduct(g, rows: o, into: outputGradient)
@@ -308,6 +320,19 @@ private struct ProductScratch<T: TensorScalar> {
 }
 
 extension Array where Element == Double {
+    /// The full n×n matrix whose upper triangle this one holds, divided by `count` (by 1 when it is 0).
+    fileprivate func symmetrised(dimension n: Int, dividedBy count: Int) -> [Double] {
+        let divisor = Double(Swift.max(count, 1))
+        var result = self
+        for row in 0..<n {
+            for column in row..<n {
+                result[row * n + column] = self[row * n + column] / divisor
+                result[column * n + row] = result[row * n + column]
+            }
+        }
+        return result
+    }
+
     /// A copy of this n×n row-major matrix plus `value` on the diagonal.
     fileprivate func addingDiagonal(_ value: Double, dimension n: Int) -> [Double] {
         var result = self

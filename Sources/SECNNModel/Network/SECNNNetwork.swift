@@ -93,7 +93,7 @@ public struct SECNNNetwork<T: TensorScalar>: Sendable, Equatable {
     ) -> BlockBoundary {
         let features = forwardLayers(of: b, graph, input: boundary.main, parameters: parameters)
         let pooled = graph.maxPool2x2(features)
-        graph.release([features])
+        if !graph.collectsPerExampleRecords { graph.release([features]) }
         guard let skip = boundary.skip else { return BlockBoundary(main: pooled, skip: pooled) }
         let next = BlockBoundary(main: pooled, skip: graph.maxPool2x2(skip))
         // The boundary is the caller's: only an inference graph lets it go.
@@ -107,7 +107,9 @@ public struct SECNNNetwork<T: TensorScalar>: Sendable, Equatable {
     /// Each layer's values are released from the graph once the next layer
     /// has read them: what a backward step needs, it keeps or recomputes
     /// (`Graph.valueForBackward`), so a forward pass never holds more than
-    /// that plus the layer being computed.
+    /// that plus the layer being computed. Graphs that collect per-example
+    /// records keep them: scoring runs their backward pass several times,
+    /// and would recompute each time.
     public mutating func forwardLayers(
         of b: Int, _ graph: Graph<T>, input: Variable, parameters: [String: Variable]
     ) -> Variable {
@@ -120,7 +122,7 @@ public struct SECNNNetwork<T: TensorScalar>: Sendable, Equatable {
             let dropped = l == 0 ? graph.dropout(convolved, probability: ArchitectureSpec.dropout, channels: true) : convolved
             let activated = batchNorm(dropped, ParameterPath.batchNorm(b, l), graph, parameters, leakyReLUSlope: slope)
             // The block's input is the caller's (and may be the skip path too).
-            graph.release([convolved, dropped] + (l > 0 ? [x] : []))
+            if !graph.collectsPerExampleRecords { graph.release([convolved, dropped] + (l > 0 ? [x] : [])) }
             x = activated
         }
         return x
