@@ -22,6 +22,14 @@ final class GradientCheckTests: XCTestCase {
         check([[2, 2, 4, 4], [3, 2, 3, 3]], "conv3x3 no bias") { g, v in g.conv2d(v[0], weight: v[1], bias: nil) }
     }
 
+    /// 16 input channels and more take the shifted-tap GEMMs (Conv2dImage.swift),
+    /// whose input gradient (the adjoint conv, 16 channels in) takes them too.
+    func testConv3x3WithShiftedTaps() {
+        check([[2, 16, 4, 3], [16, 16, 3, 3], [16]], "conv3x3, shifted taps") { g, v in
+            g.conv2d(v[0], weight: v[1], bias: v[2])
+        }
+    }
+
     func testConv1x1() {
         check([[3, 4, 2, 3], [5, 4, 1, 1], [5]], "conv1x1") { g, v in g.conv2d(v[0], weight: v[1], bias: v[2]) }
     }

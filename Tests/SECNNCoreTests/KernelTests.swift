@@ -7,17 +7,18 @@ import _SECNNTestSupport
 final class KernelTests: XCTestCase {
     private var generator = SeededGenerator(seed: 1)
 
+    /// im2col (4 channels, and 1×1) and shifted taps (20 channels, 3×3).
     func testConvMatchesReferenceLoops() {
-        for (kernel, bias) in [(3, true), (3, false), (1, true)] {
-            let shape = Conv2dShape(batch: 3, inChannels: 4, height: 7, width: 5, outChannels: 6, kernel: kernel)
-            let x: Tensor<Float> = randomTensor([3, 4, 7, 5], &generator)
-            let w: Tensor<Float> = randomTensor([6, 4, kernel, kernel], &generator)
+        for (kernel, channels, bias) in [(3, 4, true), (3, 4, false), (1, 4, true), (3, 20, true), (3, 20, false)] {
+            let shape = Conv2dShape(batch: 3, inChannels: channels, height: 7, width: 5, outChannels: 6, kernel: kernel)
+            let x: Tensor<Float> = randomTensor([3, channels, 7, 5], &generator)
+            let w: Tensor<Float> = randomTensor([6, channels, kernel, kernel], &generator)
             let b: Tensor<Float> = randomTensor([6], &generator)
             let g = Graph<Float>(training: false)
             let y = g.conv2d(g.input(x), weight: g.input(w), bias: bias ? g.input(b) : nil)
             let reference = conv2dForwardReference(input: x.scalars, weight: w.scalars, bias: bias ? b.scalars : nil,
                                                    shape: shape)
-            assertClose(g.value(y).scalars, reference, tolerance: 1e-5, "conv \(kernel)x\(kernel) bias \(bias)")
+            assertClose(g.value(y).scalars, reference, tolerance: 1e-5, "conv \(kernel)x\(kernel) \(channels) channels bias \(bias)")
         }
     }
 
@@ -38,10 +39,15 @@ final class KernelTests: XCTestCase {
 
     /// Per-example gradients from one batched backward (records × N, since
     /// the loss is a batch mean) equal the gradients of each example alone.
+    /// With 2 input channels (im2col) and 16 (shifted taps).
     func testPerExampleGradientsMatchBatchOfOneLoop() {
+        for channels in [2, 16] { checkPerExampleGradients(channels: channels) }
+    }
+
+    private func checkPerExampleGradients(channels: Int) {
         let batch = 4
-        let x: Tensor<Float> = randomTensor([batch, 2, 4, 4], &generator)
-        let convWeight: Tensor<Float> = randomTensor([3, 2, 3, 3], &generator, scale: 0.5)
+        let x: Tensor<Float> = randomTensor([batch, channels, 4, 4], &generator)
+        let convWeight: Tensor<Float> = randomTensor([3, channels, 3, 3], &generator, scale: 0.5)
         let convBias: Tensor<Float> = randomTensor([3], &generator)
         let fcWeight: Tensor<Float> = randomTensor([5, 12], &generator, scale: 0.3)
         let fcBias: Tensor<Float> = randomTensor([5], &generator)
@@ -61,10 +67,11 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(batched.perExampleRecords.map(\.weightPath).sorted(), ["conv.weight", "fc.weight"])
         for record in batched.perExampleRecords {
             record.forEachExample(scale: Float(batch)) { n, weightGrad, biasGrad in
-                let one = Tensor(shape: [1, 2, 4, 4], scalars: Array(x.scalars[(n * 32)..<((n + 1) * 32)]))
+                let size = channels * 16
+                let one = Tensor(shape: [1, channels, 4, 4], scalars: Array(x.scalars[(n * size)..<((n + 1) * size)]))
                 let alone = run(one, [labels[n]]).parameterGradients()
                 assertClose(Array(weightGrad), alone[record.weightPath]!.scalars, tolerance: 1e-5,
-                            "\(record.weightPath) example \(n)")
+                            "\(record.weightPath) example \(n), \(channels) channels")
                 assertClose(Array(biasGrad!), alone[record.biasPath!]!.scalars, tolerance: 1e-5,
                             "\(record.biasPath!) example \(n)")
             }

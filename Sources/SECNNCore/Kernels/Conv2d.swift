@@ -1,11 +1,11 @@
 // Convolution, stride 1, "same" zero padding (kernel 3 with padding 1, or
-// kernel 1 with padding 0), through im2col + BLAS GEMM, one image at a time
-// and the batch split across threads.
+// kernel 1 with padding 0), through BLAS GEMMs one image at a time
+// (`Conv2dImage.swift`), the batch split across threads.
 //
 // Shapes: N batch, C input channels, H×W image, O output channels, K kernel
 // side, P padding. input (N,C,H,W); weight (O,C,K,K); bias (O);
-// output (N,O,H,W). The im2col matrix of one image is (C·K·K, H·W), so the
-// scratch memory is bounded by one image per thread, whatever the batch.
+// output (N,O,H,W). The scratch memory is one image's per thread, whatever
+// the batch.
 
 /// The geometry of one convolution call.
 public struct Conv2dShape: Sendable, Equatable {
@@ -33,137 +33,24 @@ public struct Conv2dShape: Sendable, Equatable {
     public var forwardFlops: Double { 2 * Double(batch * outChannels * patchSize * pixels) }
 }
 
-// MARK: - im2col
-
-/// Unfolds one image (C,H,W) into `columns` (C·K·K, H·W), zeros where a tap
-/// falls into the padding.
-@_specialize(where T == Float)
-public func im2col<T: TensorScalar>(_ image: UnsafePointer<T>, _ columns: UnsafeMutablePointer<T>, _ s: Conv2dShape) {
-    let (h, w, k, p) = (s.height, s.width, s.kernel, s.padding)
-    for c in 0..<s.inChannels {
-        let plane = image + c * h * w
-        for ky in 0..<k {
-            for kx in 0..<k {
-                let row = columns + ((c * k + ky) * k + kx) * h * w
-                // Valid output columns x for this tap: 0 <= x + kx - p < w.
-                let xStart = max(0, p - kx), xEnd = min(w, w + p - kx)
-                for y in 0..<h {
-                    let dst = row + y * w
-                    let sy = y + ky - p
-                    guard sy >= 0 && sy < h, xStart < xEnd else {
-                        dst.update(repeating: 0, count: w)
-                        continue
-                    }
-                    if xStart > 0 { dst.update(repeating: 0, count: xStart) }
-                    dst.advanced(by: xStart).update(from: plane + sy * w + xStart + kx - p, count: xEnd - xStart)
-                    if xEnd < w { dst.advanced(by: xEnd).update(repeating: 0, count: w - xEnd) }
-                }
-            }
-        }
-    }
-}
-
-/// Per-thread scratch: the im2col matrix of one image (C·K·K, H·W) and a
-/// transposed output (H·W, O).
-private struct ConvScratch<T: TensorScalar> {
-    let columns: UnsafeMutablePointer<T>
-    let transposed: UnsafeMutablePointer<T>
-
-    static func with<R>(_ s: Conv2dShape, _ body: (ConvScratch<T>) -> R) -> R {
-        let columns = UnsafeMutablePointer<T>.allocate(capacity: max(1, s.patchSize * s.pixels))
-        let transposed = UnsafeMutablePointer<T>.allocate(capacity: max(1, s.pixels * s.outChannels))
-        defer { columns.deallocate(); transposed.deallocate() }
-        return body(ConvScratch(columns: columns, transposed: transposed))
-    }
-
-    /// The im2col matrix of image `n`: the image itself for a 1×1 kernel.
-    @inline(__always)
-    func patches(_ input: UnsafePointer<T>, _ n: Int, _ s: Conv2dShape) -> UnsafePointer<T> {
-        let image = input + n * s.inputImageSize
-        if s.kernel == 1 { return image }
-        im2col(image, columns, s)
-        return UnsafePointer(columns)
-    }
-}
-
-/// `destination` (cols, rows) = `source` (rows, cols)ᵀ. Writes run along
-/// the destination's rows: the source is the small, cache-resident side.
-@inline(__always)
-private func transpose<T: TensorScalar>(_ source: UnsafePointer<T>, rows: Int, cols: Int, into destination: UnsafeMutablePointer<T>) {
-    for c in 0..<cols {
-        let row = destination + c * rows
-        for r in 0..<rows { row[r] = source[r * cols + c] }
-    }
-}
-
-// GEMM layout. The convolution GEMMs of these networks have one short side
-// (O = 16…48 channels) and one long side (H·W up to 1024 pixels). OpenBLAS's
-// kernels run such products about 1.5–2× faster when the long side is M (the
-// rows of C) than when the short side is (measured on this project's
-// machine, BENCHMARKS.md). So each image computes outputᵀ (H·W, O) =
-// im2colᵀ · weightᵀ and transposes the small result, and the weight
-// gradient is accumulated as gradWeightᵀ (C·K·K, O) = im2col · gradOutputᵀ.
-
-/// output(n) = weight · im2col(input(n)) + bias for one image, through its transpose.
-@inline(__always)
-private func convolveImage<T: TensorScalar>(
-    _ input: UnsafePointer<T>, _ n: Int, weight: UnsafePointer<T>, bias: UnsafePointer<T>?,
-    output: UnsafeMutablePointer<T>, _ s: Conv2dShape, _ scratch: ConvScratch<T>
-) {
-    let columns = scratch.patches(input, n, s)
-    T.gemm(transposeA: true, transposeB: true, m: s.pixels, n: s.outChannels, k: s.patchSize,
-           alpha: 1, a: columns, lda: s.pixels, b: weight, ldb: s.patchSize,
-           beta: 0, c: scratch.transposed, ldc: s.outChannels)
-    let out = output + n * s.outputImageSize
-    transpose(scratch.transposed, rows: s.pixels, cols: s.outChannels, into: out)
-    if let bias {
-        for o in 0..<s.outChannels {
-            let row = out + o * s.pixels, b = bias[o]
-            for i in 0..<s.pixels { row[i] += b }
-        }
-    }
-}
-
 // MARK: - Forward
 
-/// output(n) = weight · im2col(input(n)) + bias, for every image n.
+/// output(n) = weight ⊛ input(n) + bias, for every image n (`Conv2dImage.swift`).
 @_specialize(where T == Float)
 public func conv2dForward<T: TensorScalar>(
     input: UnsafePointer<T>, weight: UnsafePointer<T>, bias: UnsafePointer<T>?,
     output: UnsafeMutablePointer<T>, shape s: Conv2dShape
 ) {
-    parallelChunks(s.batch) { _, images in
-        ConvScratch<T>.with(s) { scratch in
-            for n in images { convolveImage(input, n, weight: weight, bias: bias, output: output, s, scratch) }
+    withGEMMWeights(weight, s) { weights in
+        parallelChunks(s.batch) { _, images in
+            ConvScratch<T>.with(s) { scratch in
+                for n in images { convolveImage(input, n, weights: weights, bias: bias, output: output, s, scratch) }
+            }
         }
     }
 }
 
 // MARK: - Backward
-
-/// The weight gradient of one image, transposed, and its bias gradient:
-/// `gradWeightT (C·K·K, O) = beta·gradWeightT + columns · gradOutput(n)ᵀ`,
-/// `gradBias = beta·gradBias + Σ_pixels gradOutput(n)`. The batch backward
-/// accumulates it per image (beta 1); the per-example API calls it with
-/// beta 0 to hand out each image's gradient.
-@_specialize(where T == Float)
-public func conv2dImageWeightGradientTransposed<T: TensorScalar>(
-    columns: UnsafePointer<T>, gradOutput: UnsafePointer<T>, beta: T,
-    gradWeightTransposed: UnsafeMutablePointer<T>, gradBias: UnsafeMutablePointer<T>?, shape s: Conv2dShape
-) {
-    T.gemm(transposeA: false, transposeB: true, m: s.patchSize, n: s.outChannels, k: s.pixels,
-           alpha: 1, a: columns, lda: s.pixels, b: gradOutput, ldb: s.pixels,
-           beta: beta, c: gradWeightTransposed, ldc: s.outChannels)
-    if let gradBias {
-        for o in 0..<s.outChannels {
-            let row = gradOutput + o * s.pixels
-            var sum: T = 0
-            for i in 0..<s.pixels { sum += row[i] }
-            // As BLAS does, beta 0 ignores the old value, which may be uninitialised memory (0 · NaN is NaN).
-            gradBias[o] = beta == 0 ? sum : beta * gradBias[o] + sum
-        }
-    }
-}
 
 /// The weights of the convolution that computes the input gradient: a
 /// "same"-padded, stride-1 convolution's adjoint is the convolution of the
@@ -193,12 +80,13 @@ extension Conv2dShape {
 }
 
 /// Accumulates (`+=`) the weight and bias gradients over the batch (when
-/// `gradWeight` is given) and, when `gradInput` is given, writes (`=`) the input gradient as the adjoint
-/// convolution of the output gradient (`conv2dAdjointWeights`): one im2col
-/// and one GEMM with a long inner dimension (9·O) per image, instead of a
-/// short-inner-dimension GEMM and a col2im scatter. Each thread sums its
-/// images' weight gradients into its own buffer; the buffers are added in
-/// thread order, so the result depends only on the batch and the thread count.
+/// `gradWeight` is given) and, when `gradInput` is given, writes (`=`) the
+/// input gradient as the adjoint convolution of the output gradient
+/// (`conv2dAdjointWeights`): a convolution with a long inner dimension (9·O)
+/// per image, instead of a short-inner-dimension GEMM and a col2im scatter.
+/// Each thread sums its images' weight gradients into its own buffer; the
+/// buffers are added in thread order, so the result depends only on the
+/// batch and the thread count.
 @_specialize(where T == Float)
 public func conv2dBackward<T: TensorScalar>(
     input: UnsafePointer<T>, weight: UnsafePointer<T>, gradOutput: UnsafePointer<T>,
@@ -211,28 +99,35 @@ public func conv2dBackward<T: TensorScalar>(
     partials.initialize(repeating: 0, count: chunks * partialSize)
     defer { partials.deallocate() }
     let adjointShape = s.adjoint
-    let adjointWeight = gradInput == nil ? [] : conv2dAdjointWeights(weight, s)
 
-    parallelChunks(s.batch) { chunk, images in
-        let partialWeight = partials + chunk * partialSize
-        let partialBias = gradBias == nil ? nil : partialWeight + s.weightCount
-        if gradWeight != nil {
-            ConvScratch<T>.with(s) { scratch in
-                for n in images {
-                    conv2dImageWeightGradientTransposed(
-                        columns: scratch.patches(input, n, s), gradOutput: gradOutput + n * s.outputImageSize, beta: 1,
-                        gradWeightTransposed: partialWeight, gradBias: partialBias, shape: s)
+    // adjointWeights: the adjoint conv's weights in its GEMM layout, when the input gradient is wanted.
+    func run(adjointWeights: UnsafePointer<T>?) {
+        parallelChunks(s.batch) { chunk, images in
+            let partialWeight = partials + chunk * partialSize
+            let partialBias = gradBias == nil ? nil : partialWeight + s.weightCount
+            if gradWeight != nil {
+                ConvScratch<T>.with(s) { scratch in
+                    for n in images {
+                        imageWeightGradientTransposed(
+                            input, n, gradOutput: gradOutput, beta: 1, gradWeightTransposed: partialWeight,
+                            gradBias: partialBias, s, scratch)
+                    }
                 }
             }
-        }
-        guard let gradInput else { return }
-        ConvScratch<T>.with(adjointShape) { scratch in
-            adjointWeight.withUnsafeBufferPointer { adjoint in
+            guard let gradInput, let adjointWeights else { return }
+            ConvScratch<T>.with(adjointShape) { scratch in
                 for n in images {
-                    convolveImage(gradOutput, n, weight: adjoint.baseAddress!, bias: nil, output: gradInput,
+                    convolveImage(gradOutput, n, weights: adjointWeights, bias: nil, output: gradInput,
                                   adjointShape, scratch)
                 }
             }
+        }
+    }
+    if gradInput == nil {
+        run(adjointWeights: nil)
+    } else {
+        conv2dAdjointWeights(weight, s).withUnsafeBufferPointer { adjoint in
+            withGEMMWeights(adjoint.baseAddress!, adjointShape) { run(adjointWeights: $0) }
         }
     }
     guard let gradWeight else { return }
@@ -264,9 +159,8 @@ public func conv2dPerExampleGradients<T: TensorScalar>(
     defer { transposedGrad.deallocate(); weightGrad.deallocate(); biasGrad.deallocate() }
     ConvScratch<T>.with(s) { scratch in
         for n in 0..<s.batch {
-            conv2dImageWeightGradientTransposed(
-                columns: scratch.patches(input, n, s), gradOutput: gradOutput + n * s.outputImageSize, beta: 0,
-                gradWeightTransposed: transposedGrad, gradBias: hasBias ? biasGrad : nil, shape: s)
+            imageWeightGradientTransposed(input, n, gradOutput: gradOutput, beta: 0, gradWeightTransposed: transposedGrad,
+                                          gradBias: hasBias ? biasGrad : nil, s, scratch)
             transpose(transposedGrad, rows: s.patchSize, cols: s.outChannels, into: weightGrad)
             body(n, UnsafeBufferPointer(start: weightGrad, count: s.weightCount),
                  hasBias ? UnsafeBufferPointer(start: biasGrad, count: s.outChannels) : nil)
@@ -295,9 +189,9 @@ public func conv2dPerExampleGradientMoments<T: TensorScalar>(
                 let bias = transposed + s.weightCount
                 ConvScratch<T>.with(s) { scratch in
                     for n in images {
-                        conv2dImageWeightGradientTransposed(
-                            columns: scratch.patches(input, n, s), gradOutput: gradOutput + n * s.outputImageSize,
-                            beta: 0, gradWeightTransposed: transposed, gradBias: hasBias ? bias : nil, shape: s)
+                        imageWeightGradientTransposed(input, n, gradOutput: gradOutput, beta: 0,
+                                                      gradWeightTransposed: transposed, gradBias: hasBias ? bias : nil,
+                                                      s, scratch)
                         // transposed is (C·K·K, O); entry (o, r) of the weight is at r·O + o.
                         for o in 0..<s.outChannels {
                             for r in 0..<s.patchSize {
