@@ -133,7 +133,8 @@ final class CLITests: XCTestCase {
         try Data("keep me\n".utf8).write(to: blocker)
         let result = try CLI.run("secnn", ["train", "--epochs", "1", "--out", blocker.appendingPathComponent("run").path])
         XCTAssertEqual(result.status, 1, result.transcript)
-        XCTAssertTrue(result.stderr.contains("output directory \(blocker.path)/run cannot be created"), result.stderr)
+        XCTAssertTrue(result.stderr.contains(
+            "output directory \(blocker.path)/run cannot be created: \(blocker.path) is a file, not a directory"), result.stderr)
         XCTAssertFalse(result.stdout.contains("epoch 1/1"), "training started:\n\(result.stdout)")
         XCTAssertEqual(try Data(contentsOf: blocker), Data("keep me\n".utf8), "the blocking file was changed")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), ["file"], "something was written")
