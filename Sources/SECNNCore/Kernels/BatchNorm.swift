@@ -32,16 +32,12 @@ public func batchNormStatistics<T: TensorScalar>(
             parallelChunks(channels) { _, range in
                 for c in range {
                     var sum: T = 0
-                    for n in 0..<batch {
-                        let row = input + (n * channels + c) * spatial
-                        for i in 0..<spatial { sum += row[i] }
-                    }
+                    for n in 0..<batch { sum += laneSum(input + (n * channels + c) * spatial, spatial) }
                     let mu = sum / count
                     // Two passes: the centred sum of squares does not cancel.
                     var squares: T = 0
                     for n in 0..<batch {
-                        let row = input + (n * channels + c) * spatial
-                        for i in 0..<spatial { let d = row[i] - mu; squares += d * d }
+                        squares += laneSumOfSquares(input + (n * channels + c) * spatial, spatial, centre: mu)
                     }
                     meanOut[c] = mu
                     varOut[c] = squares / count
@@ -101,15 +97,14 @@ public func batchNormBackward<T: TensorScalar>(
             parallelChunks(channels) { _, range in
                 for c in range {
                     let mu = mean[c], invStd = inverseStd[c]
-                    var sumDy: T = 0, sumDyXhat: T = 0
+                    var sumDy: T = 0, sumDyCentred: T = 0
                     for n in 0..<batch {
                         let offset = (n * channels + c) * spatial
-                        let x = input + offset, dy = gradOutput + offset
-                        for i in 0..<spatial {
-                            sumDy += dy[i]
-                            sumDyXhat += dy[i] * (x[i] - mu) * invStd
-                        }
+                        let sums = laneSums(gradOutput + offset, input + offset, spatial, centre: mu)
+                        sumDy += sums.plain
+                        sumDyCentred += sums.weighted
                     }
+                    let sumDyXhat = sumDyCentred * invStd
                     gradGamma[c] += sumDyXhat
                     gradBeta[c] += sumDy
                     guard let gradInput else { continue }
