@@ -131,37 +131,34 @@ extension Graph {
             ? input.withPointer { batchNormStatistics(input: $0, batch: batch, channels: channels, spatial: spatial, epsilon: epsilon) }
             : batchNormStatistics(runningMean: running.mean, runningVariance: running.variance, epsilon: epsilon)
         let gammaValue = value(gamma), betaValue = value(beta)
-        let normalise = { (out: UnsafeMutablePointer<T>) in
-            input.withPointer { xp in
-                gammaValue.withPointer { gp in
-                    betaValue.withPointer { bp in
-                        batchNormForward(input: xp, gamma: gp, beta: bp, statistics: statistics, output: out,
-                                         batch: batch, channels: channels, spatial: spatial)
-                    }
-                }
-            }
-        }
         let forward = {
             Tensor<T>(shape: input.shape) { out in
-                normalise(out)
-                if let slope { leakyReLUForward(input: out, output: out, count: input.count, slope: slope) }
+                input.withPointer { xp in
+                    gammaValue.withPointer { gp in
+                        betaValue.withPointer { bp in
+                            batchNormForward(input: xp, gamma: gp, beta: bp, statistics: statistics, output: out,
+                                             batch: batch, channels: channels, spatial: spatial, leakyReLUSlope: slope)
+                        }
+                    }
+                }
             }
         }
         let variable = record(forward(), inputs: [x, gamma, beta], kind: .batchNorm) { g, id in
             var dy = g.gradient(ofOutput: id)
             if let slope {
-                // Through the activation first, which needs the sign of z = BN(x): that of the output
-                // when the graph holds it (recomputed for the next conv, say), or of z recomputed.
-                let gradActivated = dy, activated = g.takeValueForBackward(id)
+                // Through the activation first: its sign is z = BN(x)'s, recomputed in the same pass.
+                let gradActivated = dy
                 dy = Tensor<T>(shape: input.shape) { dz in
-                    gradActivated.withPointer { dyp in
-                        if let activated {
-                            activated.withPointer {
-                                leakyReLUBackward(output: $0, gradOutput: dyp, gradInput: dz, count: input.count, slope: slope)
+                    input.withPointer { xp in
+                        gammaValue.withPointer { gp in
+                            betaValue.withPointer { bp in
+                                gradActivated.withPointer {
+                                    batchNormLeakyReLUGradient(
+                                        input: xp, gamma: gp, beta: bp, statistics: statistics, slope: slope,
+                                        gradOutput: $0, gradNormalised: dz, batch: batch, channels: channels,
+                                        spatial: spatial)
+                                }
                             }
-                        } else {
-                            normalise(dz)
-                            leakyReLUBackward(output: dz, gradOutput: dyp, gradInput: dz, count: input.count, slope: slope)
                         }
                     }
                 }

@@ -53,8 +53,6 @@ public final class Graph<T: TensorScalar> {
     private var lastRecord: UInt64 = 0
     /// How to recompute a value that ops do not keep for the backward pass.
     private var rematerialisers: [Int: () -> Tensor<T>] = [:]
-    /// Values recomputed during the backward pass, held for their own op's step.
-    private var rematerialised: Set<Int> = []
     private var parameterIDs: [String: Int] = [:]
     private var parameterPaths: [Int: String] = [:]
 
@@ -196,28 +194,14 @@ public final class Graph<T: TensorScalar> {
     func isRematerialisable(_ variable: Variable) -> Bool { rematerialisers[variable.id] != nil }
 
     /// The value for a backward step: as recorded, or recomputed when
-    /// `releaseValues` has dropped it. A recomputed value is held until the
-    /// step of the op that made it takes it (`takeValueForBackward`), which
-    /// runs next in the reverse walk when the reader is the next layer's conv.
+    /// `releaseValues` has dropped it (the caller holds it only as long as
+    /// its step runs).
     func valueForBackward(_ variable: Variable) -> Tensor<T> {
         guard released[variable.id] else { return values[variable.id] }
         guard let recompute = rematerialisers[variable.id] else {
             preconditionFailure("valueForBackward: variable \(variable.id) was released and cannot be recomputed")
         }
-        values[variable.id] = recompute()
-        released[variable.id] = false
-        rematerialised.insert(variable.id)
-        return values[variable.id]
-    }
-
-    /// For the backward step of the op that made `id`: its value if the
-    /// graph still holds it, releasing it again if it was recomputed for
-    /// the backward pass (no later step reads it); nil when it is released.
-    func takeValueForBackward(_ id: Int) -> Tensor<T>? {
-        guard !released[id] else { return nil }
-        let value = values[id]
-        if rematerialised.remove(id) != nil { release([Variable(id: id)]) }
-        return value
+        return recompute()
     }
 
     func gradient(ofOutput id: Int) -> Tensor<T> { gradients[id]! }

@@ -56,12 +56,50 @@ public func batchNormStatistics<T: TensorScalar>(
                         variance: runningVariance)
 }
 
-/// output = gamma · (input − mean) · inverseStd + beta.
+/// output = gamma · (input − mean) · inverseStd + beta, then with a slope
+/// LeakyReLU in the same pass.
 @_specialize(where T == Float)
 public func batchNormForward<T: TensorScalar>(
     input: UnsafePointer<T>, gamma: UnsafePointer<T>, beta: UnsafePointer<T>,
     statistics: BatchNormStatistics<T>, output: UnsafeMutablePointer<T>,
-    batch: Int, channels: Int, spatial: Int
+    batch: Int, channels: Int, spatial: Int, leakyReLUSlope slope: T? = nil
+) {
+    forEachChannelRow(statistics, gamma, beta, batch: batch, channels: channels) { offset, scale, shift in
+        let x = input + offset * spatial, y = output + offset * spatial
+        if let slope {
+            for i in 0..<spatial {
+                let z = x[i] * scale + shift
+                y[i] = z > 0 ? z : slope * z
+            }
+        } else {
+            for i in 0..<spatial { y[i] = x[i] * scale + shift }
+        }
+    }
+}
+
+/// The gradient of LeakyReLU(BatchNorm(x)) with respect to the batch norm's
+/// output: gradOutput where z = BatchNorm(x) > 0, slope·gradOutput
+/// elsewhere, with z recomputed from x exactly as `batchNormForward` does
+/// (so the sign is the forward pass's) rather than kept.
+@_specialize(where T == Float)
+public func batchNormLeakyReLUGradient<T: TensorScalar>(
+    input: UnsafePointer<T>, gamma: UnsafePointer<T>, beta: UnsafePointer<T>,
+    statistics: BatchNormStatistics<T>, slope: T, gradOutput: UnsafePointer<T>,
+    gradNormalised: UnsafeMutablePointer<T>, batch: Int, channels: Int, spatial: Int
+) {
+    forEachChannelRow(statistics, gamma, beta, batch: batch, channels: channels) { offset, scale, shift in
+        let x = input + offset * spatial, dy = gradOutput + offset * spatial, dz = gradNormalised + offset * spatial
+        for i in 0..<spatial { dz[i] = x[i] * scale + shift > 0 ? dy[i] : slope * dy[i] }
+    }
+}
+
+/// Calls `body(row, scale, shift)` for every (image, channel) row, images
+/// split across threads: the row's index n·C + c, and the batch norm's
+/// affine map there, z = x·scale + shift.
+@inline(__always)
+private func forEachChannelRow<T: TensorScalar>(
+    _ statistics: BatchNormStatistics<T>, _ gamma: UnsafePointer<T>, _ beta: UnsafePointer<T>,
+    batch: Int, channels: Int, _ body: (Int, T, T) -> Void
 ) {
     statistics.mean.withUnsafeBufferPointer { mean in
         statistics.inverseStd.withUnsafeBufferPointer { inverseStd in
@@ -69,10 +107,7 @@ public func batchNormForward<T: TensorScalar>(
                 for n in images {
                     for c in 0..<channels {
                         let scale = gamma[c] * inverseStd[c]
-                        let shift = beta[c] - mean[c] * scale
-                        let offset = (n * channels + c) * spatial
-                        let x = input + offset, y = output + offset
-                        for i in 0..<spatial { y[i] = x[i] * scale + shift }
+                        body(n * channels + c, scale, beta[c] - mean[c] * scale)
                     }
                 }
             }
