@@ -20,6 +20,7 @@ let package = Package(
         .executableTarget(
             name: "secnn-fuzz",
             dependencies: ["CLibFuzzer", .product(name: "SECNNFuzzing", package: secnn.lastPathComponent)],
+            // The toolchain's lld: Debian's gold stops with an internal error on these ASan objects.
             linkerSettings: [.unsafeFlags(["-sanitize=fuzzer", "-use-ld=lld"])]),
     ],
     swiftLanguageModes: [.v5]
