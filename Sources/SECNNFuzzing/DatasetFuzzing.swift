@@ -19,7 +19,7 @@ enum DatasetFuzzing {
                              "IDX data of \(bytes.count) bytes for dimensions \(dimensions)")
             }
         }
-        return outcomes.first { $0 == .accepted } ?? outcomes[0]
+        return FuzzOutcome.accepted(byAnyOf: outcomes, else: outcomes[0])
     }
 
     static func digitsCSV(_ input: [UInt8]) -> FuzzOutcome {
@@ -27,9 +27,8 @@ enum DatasetFuzzing {
     }
 
     private static func check(_ dataset: Dataset) {
-        let pixels = dataset.channels * dataset.height * dataset.width
-        precondition(dataset.count > 0 && dataset.images.count == dataset.count * pixels,
-                     "\(dataset.images.count) pixel values for \(dataset.count) images of \(pixels)")
+        precondition(dataset.count > 0 && dataset.images.count == dataset.count * dataset.imageSize,
+                     "\(dataset.images.count) pixel values for \(dataset.count) images of \(dataset.imageSize)")
         precondition(dataset.labels.allSatisfy { (0..<Int32(dataset.classes)).contains($0) }, "a label out of range")
         precondition(dataset.images.allSatisfy { (0...1).contains($0) }, "a pixel outside [0, 1]")
     }

@@ -40,6 +40,12 @@ public enum FuzzOutcome: Equatable, Sendable {
     /// Refused with this error message.
     case rejected(String)
 
+    /// `.accepted` when any reading of the same input was, else `rejection`:
+    /// for targets that try one input several ways.
+    static func accepted(byAnyOf outcomes: [FuzzOutcome], else rejection: FuzzOutcome) -> FuzzOutcome {
+        outcomes.contains(.accepted) ? .accepted : rejection
+    }
+
     /// Runs `body`, turning a thrown error into `.rejected` with its description.
     static func of(_ body: () throws -> Void) -> FuzzOutcome {
         do {

@@ -22,7 +22,7 @@ enum RuleDecisionFuzzing {
 
         let returns = RuleReturns(file: "fuzz.lua", function: "decide", line: 1, blocks: blocks)
         let scored = Candidate.all(blocks: blocks, widenBy: 2)
-        var outcomes: [FuzzOutcome] = [
+        let outcomes: [FuzzOutcome] = [
             FuzzOutcome.of { _ = try returns.boolean(value) },
             FuzzOutcome.of {
                 let candidates = try returns.candidates(value)
@@ -36,7 +36,7 @@ enum RuleDecisionFuzzing {
             },
         ]
         // Accepted by any of the three is an acceptance; otherwise the decision's error.
-        return outcomes.first { $0 == .accepted } ?? outcomes.removeLast()
+        return FuzzOutcome.accepted(byAnyOf: outcomes, else: outcomes[2])
     }
 
     private static func check(_ candidate: Candidate, blocks: Int) {
