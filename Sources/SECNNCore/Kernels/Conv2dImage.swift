@@ -105,6 +105,13 @@ struct ConvScratch<T: TensorScalar> {
         return UnsafePointer(self.image)
     }
 
+    /// Tap `tap`'s view of the padded image: a (C, H·(W+2)) matrix with rows
+    /// `paddedPlane` apart, starting ky·(W+2) + kx into the first plane.
+    @inline(__always)
+    func tapView(_ tap: Int, _ s: Conv2dShape) -> UnsafePointer<T> {
+        UnsafePointer(image + (tap / 3) * s.paddedWidth + tap % 3)
+    }
+
     /// Copies image `n` inside the zero border of the padded image.
     @inline(__always)
     func pad(_ input: UnsafePointer<T>, _ n: Int, _ s: Conv2dShape) {
@@ -166,7 +173,7 @@ func convolveImage<T: TensorScalar>(
         scratch.pad(input, n, s)
         for tap in 0..<9 {
             T.gemm(transposeA: true, transposeB: true, m: s.paddedPixels, n: o, k: s.inChannels,
-                   alpha: 1, a: scratch.image + (tap / 3) * s.paddedWidth + tap % 3, lda: s.paddedPlane,
+                   alpha: 1, a: scratch.tapView(tap, s), lda: s.paddedPlane,
                    b: weights + tap * o * s.inChannels, ldb: s.inChannels,
                    beta: tap == 0 ? 0 : 1, c: transposed, ldc: o)
         }
@@ -208,7 +215,7 @@ func imageWeightGradientTransposed<T: TensorScalar>(
         scratch.padGradient(gradOutput, n, s)
         for tap in 0..<9 {
             T.gemm(transposeA: false, transposeB: true, m: s.inChannels, n: o, k: s.paddedPixels,
-                   alpha: 1, a: scratch.image + (tap / 3) * s.paddedWidth + tap % 3, lda: s.paddedPlane,
+                   alpha: 1, a: scratch.tapView(tap, s), lda: s.paddedPlane,
                    b: scratch.paddedGradient, ldb: s.paddedPixels,
                    beta: beta, c: gradWeightTransposed + tap * o, ldc: 9 * o)
         }
@@ -219,9 +226,7 @@ func imageWeightGradientTransposed<T: TensorScalar>(
     }
     guard let gradBias else { return }
     for channel in 0..<o {
-        let row = dy + channel * s.pixels
-        var sum: T = 0
-        for i in 0..<s.pixels { sum += row[i] }
+        let sum = laneSum(dy + channel * s.pixels, s.pixels)
         // As BLAS does, beta 0 ignores the old value, which may be uninitialised memory (0 · NaN is NaN).
         gradBias[channel] = beta == 0 ? sum : beta * gradBias[channel] + sum
     }
