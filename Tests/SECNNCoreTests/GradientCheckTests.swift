@@ -30,6 +30,14 @@ final class GradientCheckTests: XCTestCase {
         }
     }
 
+    /// Widths that are multiples of 8 take Winograd F(2×2, 3×3) (Conv2dWinograd.swift)
+    /// in the forward pass and in the adjoint conv of the input gradient.
+    func testConv3x3Winograd() {
+        check([[2, 16, 4, 8], [16, 16, 3, 3], [16]], "conv3x3, Winograd") { g, v in
+            g.conv2d(v[0], weight: v[1], bias: v[2])
+        }
+    }
+
     func testConv1x1() {
         check([[3, 4, 2, 3], [5, 4, 1, 1], [5]], "conv1x1") { g, v in g.conv2d(v[0], weight: v[1], bias: v[2]) }
     }

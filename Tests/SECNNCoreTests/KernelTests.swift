@@ -22,6 +22,25 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// Winograd F(2×2, 3×3) (16 or more channels, width a multiple of 8):
+    /// 37 images of 8×8 make groups of 16 tiles' worth of images per thread,
+    /// the last one partial; 6×16 images, one group each.
+    func testWinogradConvMatchesReferenceLoops() {
+        for (batch, channels, height, width, bias) in [(37, 16, 8, 8, true), (3, 20, 6, 16, true), (3, 20, 6, 16, false)] {
+            let shape = Conv2dShape(batch: batch, inChannels: channels, height: height, width: width, outChannels: 5,
+                                    kernel: 3)
+            let x: Tensor<Float> = randomTensor([batch, channels, height, width], &generator)
+            let w: Tensor<Float> = randomTensor([5, channels, 3, 3], &generator)
+            let b: Tensor<Float> = randomTensor([5], &generator)
+            let g = Graph<Float>(training: false)
+            let y = g.conv2d(g.input(x), weight: g.input(w), bias: bias ? g.input(b) : nil)
+            let reference = conv2dForwardReference(input: x.scalars, weight: w.scalars, bias: bias ? b.scalars : nil,
+                                                   shape: shape)
+            assertClose(g.value(y).scalars, reference, tolerance: 1e-5,
+                        "Winograd conv, \(batch) images of \(channels)×\(height)×\(width), bias \(bias)")
+        }
+    }
+
     func testConvResultDoesNotDependOnThreadCount() {
         let x: Tensor<Float> = randomTensor([5, 3, 6, 6], &generator)
         let w: Tensor<Float> = randomTensor([4, 3, 3, 3], &generator)

@@ -12,7 +12,10 @@ public final class OpProfile {
     }
 
     public private(set) var seconds: [Kind: Double] = [:]
-    /// Floating-point operations of the GEMM-shaped work (conv kinds).
+    /// Floating-point operations of the GEMM-shaped work (conv kinds), as a
+    /// direct convolution counts them (2·N·O·C·K²·H·W per product): for
+    /// convs that run as Winograd F(2×2, 3×3), which multiplies 2.25× less,
+    /// GFLOP/s from these are effective rates and may exceed the GEMM peak.
     public private(set) var flops: [Kind: Double] = [:]
 
     public init() {}

@@ -1,11 +1,14 @@
 // Convolution, stride 1, "same" zero padding (kernel 3 with padding 1, or
-// kernel 1 with padding 0), through BLAS GEMMs one image at a time
-// (`Conv2dImage.swift`), the batch split across threads.
+// kernel 1 with padding 0), through BLAS GEMMs, the batch split across
+// threads: 3×3 convs over 16 or more channels and widths that are multiples
+// of 8 as Winograd F(2×2, 3×3) on groups of images (`Conv2dWinograd.swift`,
+// the output and the input gradient), everything else one image at a time
+// (`Conv2dImage.swift`).
 //
 // Shapes: N batch, C input channels, H×W image, O output channels, K kernel
 // side, P padding. input (N,C,H,W); weight (O,C,K,K); bias (O);
-// output (N,O,H,W). The scratch memory is one image's per thread, whatever
-// the batch.
+// output (N,O,H,W). The scratch memory is one image's (or one Winograd
+// group's) per thread, whatever the batch.
 
 /// The geometry of one convolution call.
 public struct Conv2dShape: Sendable, Equatable {
@@ -41,6 +44,7 @@ public func conv2dForward<T: TensorScalar>(
     input: UnsafePointer<T>, weight: UnsafePointer<T>, bias: UnsafePointer<T>?,
     output: UnsafeMutablePointer<T>, shape s: Conv2dShape
 ) {
+    if s.usesWinograd { return winogradConvolve(input: input, weight: weight, bias: bias, output: output, shape: s) }
     withGEMMWeights(weight, s) { weights in
         parallelChunks(s.batch) { _, images in
             ConvScratch<T>.with(s) { scratch in
@@ -123,7 +127,14 @@ public func conv2dBackward<T: TensorScalar>(
             }
         }
     }
-    if gradInput == nil {
+    if let gradInput, adjointShape.usesWinograd {
+        // Winograd's groups of images need their own pass over the batch.
+        if gradWeight != nil { run(adjointWeights: nil) }
+        conv2dAdjointWeights(weight, s).withUnsafeBufferPointer { adjoint in
+            winogradConvolve(input: gradOutput, weight: adjoint.baseAddress!, bias: nil, output: gradInput,
+                             shape: adjointShape)
+        }
+    } else if gradInput == nil {
         run(adjointWeights: nil)
     } else {
         conv2dAdjointWeights(weight, s).withUnsafeBufferPointer { adjoint in
@@ -173,51 +184,48 @@ public func conv2dPerExampleGradients<T: TensorScalar>(
 /// out every gradient. Entries are the weight's (O,C,K,K) then, with a bias,
 /// the bias's (O). Images are split across threads, each summing into its
 /// own buffers, added in thread order: reproducible for a thread count.
+/// Each thread sums in the order the GEMM writes an image's gradient,
+/// (C·K·K, O) then the bias: one contiguous pass per image that the
+/// compiler vectorises; the sums are put in (O,C,K,K) order once, at the end.
 @_specialize(where T == Float)
 public func conv2dPerExampleGradientMoments<T: TensorScalar>(
     input: UnsafePointer<T>, gradOutput: UnsafePointer<T>, hasBias: Bool, shape s: Conv2dShape, scale: Double
 ) -> (sum: [Double], square: [Double]) {
     let count = s.weightCount + (hasBias ? s.outChannels : 0)
     let chunks = min(ComputeThreads.count, s.batch)
-    var sums = [[Double]](repeating: [], count: chunks), squares = sums
-    sums.withUnsafeMutableBufferPointer { sums in
-        squares.withUnsafeMutableBufferPointer { squares in
-            parallelChunks(s.batch) { chunk, images in
-                var sum = [Double](repeating: 0, count: count), square = sum
-                let transposed = UnsafeMutablePointer<T>.allocate(capacity: s.weightCount + s.outChannels)
-                defer { transposed.deallocate() }
-                let bias = transposed + s.weightCount
-                ConvScratch<T>.with(s) { scratch in
-                    for n in images {
-                        imageWeightGradientTransposed(input, n, gradOutput: gradOutput, beta: 0,
-                                                      gradWeightTransposed: transposed, gradBias: hasBias ? bias : nil,
-                                                      s, scratch)
-                        // transposed is (C·K·K, O); entry (o, r) of the weight is at r·O + o.
-                        for o in 0..<s.outChannels {
-                            for r in 0..<s.patchSize {
-                                let g = Double(transposed[r * s.outChannels + o]) * scale
-                                sum[o * s.patchSize + r] += g
-                                square[o * s.patchSize + r] += g * g
-                            }
-                        }
-                        guard hasBias else { continue }
-                        for o in 0..<s.outChannels {
-                            let g = Double(bias[o]) * scale
-                            sum[s.weightCount + o] += g
-                            square[s.weightCount + o] += g * g
-                        }
-                    }
+    // Per chunk: the sums, then the squares, each in the GEMM's order.
+    let partials = UnsafeMutablePointer<Double>.allocate(capacity: chunks * 2 * count)
+    partials.initialize(repeating: 0, count: chunks * 2 * count)
+    defer { partials.deallocate() }
+    parallelChunks(s.batch) { chunk, images in
+        let sum = partials + chunk * 2 * count, square = sum + count
+        let gradient = UnsafeMutablePointer<T>.allocate(capacity: s.weightCount + s.outChannels)
+        defer { gradient.deallocate() }
+        ConvScratch<T>.with(s) { scratch in
+            for n in images {
+                imageWeightGradientTransposed(input, n, gradOutput: gradOutput, beta: 0, gradWeightTransposed: gradient,
+                                              gradBias: hasBias ? gradient + s.weightCount : nil, s, scratch)
+                for k in 0..<count {
+                    let g = Double(gradient[k]) * scale
+                    sum[k] += g
+                    square[k] += g * g
                 }
-                sums[chunk] = sum
-                squares[chunk] = square
             }
         }
     }
     var sum = [Double](repeating: 0, count: count), square = sum
-    for chunk in 0..<chunks where !sums[chunk].isEmpty {
-        for i in 0..<count {
-            sum[i] += sums[chunk][i]
-            square[i] += squares[chunk][i]
+    for chunk in 0..<chunks {
+        let partialSum = partials + chunk * 2 * count, partialSquare = partialSum + count
+        // Entry (o, r) of the weight is at r·O + o in the partials; the bias keeps its place.
+        for o in 0..<s.outChannels {
+            for r in 0..<s.patchSize {
+                sum[o * s.patchSize + r] += partialSum[r * s.outChannels + o]
+                square[o * s.patchSize + r] += partialSquare[r * s.outChannels + o]
+            }
+        }
+        for k in s.weightCount..<count {
+            sum[k] += partialSum[k]
+            square[k] += partialSquare[k]
         }
     }
     return (sum, square)

@@ -1,6 +1,8 @@
 // The per-image products of a convolution, each as BLAS GEMMs: the output
 // (forward, and the adjoint convolution that gives the input gradient) and
-// the weight gradient. `Conv2d.swift` runs them over the batch.
+// the weight gradient. `Conv2d.swift` runs them over the batch, except the
+// outputs of the shapes that Winograd's transform computes with fewer
+// multiplications (`Conv2dWinograd.swift`).
 //
 // Two ways to lay out the same product, chosen by the shape:
 //

@@ -56,8 +56,3 @@ func laneSums<T: TensorScalar>(_ dy: UnsafePointer<T>, _ x: UnsafePointer<T>, _ 
     }
     return sums
 }
-
-@inline(__always)
-private func load8<T: TensorScalar>(_ pointer: UnsafePointer<T>) -> SIMD8<T> {
-    UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<T>.self)
-}
