@@ -164,6 +164,33 @@ final class KroneckerFactorTests: XCTestCase {
         }
     }
 
+    /// The conv factors over shapes the small network does not reach: one
+    /// image row and one column (every padding correction at once), a width
+    /// of 2, enough images at 8×8 for a full and a partial group of the input sum
+    /// (`ConvInputFactor.swift`), 16 channels, and a 1×1 kernel (im2col).
+    func testConvFactorsMatchTheirDefinitionsAcrossShapes() {
+        for (batch, channels, height, width, kernel) in [(3, 2, 1, 1, 3), (2, 3, 3, 2, 3), (100, 2, 8, 8, 3),
+                                                         (2, 16, 6, 8, 3), (3, 4, 3, 3, 1)] {
+            let what = "\(batch) images \(channels)×\(height)×\(width), kernel \(kernel)"
+            let images: Tensor<Float> = randomTensor([batch, channels, height, width], &generator)
+            let weight: Tensor<Float> = randomTensor([3, channels, kernel, kernel], &generator, scale: 0.5)
+            let bias: Tensor<Float> = randomTensor([3], &generator)
+            let g = Graph<Float>(training: false)
+            g.collectsPerExampleRecords = true
+            let y = g.conv2d(g.input(images), weight: g.parameter(weight, path: "conv.weight"),
+                             bias: g.parameter(bias, path: "conv.bias"))
+            let classes = 3 * height * width
+            g.backward(from: g.crossEntropy(g.reshape(y, to: [batch, classes]),
+                                            labels: (0..<batch).map { Int32($0 % classes) }))
+            let records = [record("conv.weight", in: g.perExampleRecords)]
+            let kfac = factors("conv.weight", [records])
+            let expected = definitions(records)
+            assertClose(kfac.inputFactor, expected.omega, tolerance: 1e-5, "\(what): Ω")
+            assertClose(kfac.outputGradientFactor, expected.gamma, tolerance: 1e-5, "\(what): Γ")
+            assertClose(kfac.meanGradient, expected.meanGradient, tolerance: 1e-5, "\(what): Ḡ")
+        }
+    }
+
     /// Σₜ sₙₜ aₙₜᵀ from the explicit patches equals the recorded per-example
     /// gradient [W | b] (same `scale`): the conventions of the factors are
     /// those of the layer's parameters.

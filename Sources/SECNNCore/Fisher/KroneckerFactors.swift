@@ -31,14 +31,15 @@
 /// 1/(N·T) in Γ.
 ///
 /// Accumulation. Each record (one batch) adds its examples through GEMMs
-/// in the record's scalar type: for a conv, the three products of one
-/// image (AAᵀ, SSᵀ, SAᵀ over its T positions, A the patches and S the
-/// output gradients) go into a scratch and are added to Double sums, one
-/// image at a time; for a linear layer, one GEMM per product covers the
-/// batch (inner dimension N, the order of a conv image's H·W). So a Float
-/// sum never spans more than one image or one batch, while the totals,
-/// over hundreds of examples whose terms span orders of magnitude, are
-/// kept in Double. The conversion costs 1/T of the image's GEMMs.
+/// in the record's scalar type, and the results go to Double sums. For a
+/// conv, SSᵀ and the weight gradient SAᵀ (A the patches, S the output
+/// gradients over the image's T positions) are computed one image at a
+/// time, and AAᵀ for a few images at a time (`ConvInputFactor.swift`: four
+/// at 32×32); for a linear layer, one GEMM per product covers the batch
+/// (inner dimension N, the order of a conv image's H·W). So a Float sum
+/// spans a few thousand terms at most, while the totals, over hundreds of
+/// examples whose terms span orders of magnitude, are kept in Double. The
+/// conversion costs about 1/T of the GEMMs.
 public struct KroneckerFactors: Sendable {
     /// The layer's weight, for messages and for callers matching layers.
     public let weightPath: String
@@ -206,13 +207,10 @@ private struct Sums {
         }
     }
 
-    /// Adds the GEMM products of one image or batch: Σaaᵀ as is (unless
-    /// left out), Σssᵀ times scale² and Σsaᵀ times scale (the gradients were
-    /// recorded unscaled).
-    mutating func add<T: TensorScalar>(_ products: ProductScratch<T>, scale: Double, includingInput: Bool = true) {
-        if includingInput {
-            input.withUnsafeMutableBufferPointer { Self.addUpper(products.input, into: $0, dimension: inputs, factor: 1) }
-        }
+    /// Adds the GEMM products of a batch: Σaaᵀ as is, Σssᵀ times scale² and
+    /// Σsaᵀ times scale (the gradients were recorded unscaled).
+    mutating func add<T: TensorScalar>(_ products: ProductScratch<T>, scale: Double) {
+        input.withUnsafeMutableBufferPointer { Self.addUpper(products.input, into: $0, dimension: inputs, factor: 1) }
         outputGradient.withUnsafeMutableBufferPointer {
             Self.addUpper(products.outputGradient, into: $0, dimension: outputs, factor: scale * scale)
         }
@@ -223,43 +221,94 @@ private struct Sums {
 
     /// Adds the upper triangle of the n×n `source` (what syrk wrote) to `sum`'s.
     @inline(__always)
-    private static func addUpper<T: TensorScalar>(_ source: UnsafeMutablePointer<T>, into sum: UnsafeMutableBufferPointer<Double>,
+    fileprivate static func addUpper<T: TensorScalar>(_ source: UnsafeMutablePointer<T>, into sum: UnsafeMutableBufferPointer<Double>,
                                                   dimension n: Int, factor: Double) {
         for row in 0..<n {
             for k in (row * n + row)..<(row * n + n) { sum[k] += Double(source[k]) * factor }
         }
     }
 
-    /// Conv: per image n, A = im2col(xₙ) with a row of ones for the bias
-    /// (I×T) and S = dyₙ (O×T); AAᵀ, SSᵀ and SAᵀ go through a scratch in T
-    /// and are added in Double. Images are split across threads, each
-    /// with its own partial sums, added in thread order (reproducible).
+    /// Conv: Σaaᵀ by `addConv3x3InputSum` for 3×3 kernels (shifted
+    /// products of horizontal patches over groups of images), otherwise per
+    /// image from A = im2col(xₙ) with a row of ones for the bias (I×T).
+    /// Per image, S = dyₙ (O×T) gives SSᵀ by syrk, and the conv's own
+    /// weight-gradient product gives SAᵀ, both added in Double. Images are
+    /// split across threads, each with its own partial sums, added in thread
+    /// order (reproducible).
     @_specialize(where T == Float)
     mutating func addConv<T: TensorScalar>(
         input x: UnsafePointer<T>, gradOutput dy: UnsafePointer<T>, hasBias: Bool, shape s: Conv2dShape, scale: Double,
         includingInput: Bool
     ) {
-        let (i, o, t) = (inputs, outputs, s.pixels)
         // One Sums each, built separately: threads must not share (copy-on-write) buffers.
-        var partials = (0..<min(ComputeThreads.count, s.batch)).map { _ in Sums(inputs: i, outputs: o) }
+        var partials = (0..<min(ComputeThreads.count, s.batch)).map { _ in Sums(inputs: inputs, outputs: outputs) }
         partials.withUnsafeMutableBufferPointer { partials in
             parallelChunks(s.batch) { chunk, images in
-                let columns = UnsafeMutablePointer<T>.allocate(capacity: i * t)
-                defer { columns.deallocate() }
-                // im2col fills the first C·K·K rows; the bias row of ones stays.
-                if hasBias { (columns + s.patchSize * t).initialize(repeating: 1, count: t) }
-                ProductScratch<T>.with(inputs: i, outputs: o) { products in
-                    for n in images {
-                        im2col(x + n * s.inputImageSize, columns, s)
-                        let grad = dy + n * s.outputImageSize
-                        products.compute(inputs: columns, gradients: grad, samples: t, sampleMajor: false,
-                                         includingInput: includingInput)
-                        partials[chunk].add(products, scale: scale, includingInput: includingInput)
+                if includingInput {
+                    partials[chunk].input.withUnsafeMutableBufferPointer { sum in
+                        if s.kernel == 3 {
+                            addConv3x3InputSum(x, images: images, hasBias: hasBias, shape: s, into: sum.baseAddress!)
+                        } else {
+                            Self.addConvInputSumByPatches(x, images: images, hasBias: hasBias, shape: s, into: sum)
+                        }
                     }
                 }
+                partials[chunk].addConvGradients(input: x, gradOutput: dy, images: images, hasBias: hasBias, shape: s,
+                                                 scale: scale)
             }
         }
         for partial in partials { add(partial) }
+    }
+
+    /// Σaaᵀ image by image over im2col with a row of ones (any kernel).
+    private static func addConvInputSumByPatches<T: TensorScalar>(
+        _ x: UnsafePointer<T>, images: Range<Int>, hasBias: Bool, shape s: Conv2dShape,
+        into sum: UnsafeMutableBufferPointer<Double>
+    ) {
+        let (i, t) = (s.patchSize + (hasBias ? 1 : 0), s.pixels)
+        let columns = UnsafeMutablePointer<T>.allocate(capacity: i * t)
+        let product = UnsafeMutablePointer<T>.allocate(capacity: i * i)
+        defer { columns.deallocate(); product.deallocate() }
+        // im2col fills the first C·K·K rows; the bias row of ones stays.
+        if hasBias { (columns + s.patchSize * t).initialize(repeating: 1, count: t) }
+        for n in images {
+            im2col(x + n * s.inputImageSize, columns, s)
+            T.syrkUpper(transpose: false, n: i, k: t, alpha: 1, a: columns, lda: t, beta: 0, c: product, ldc: i)
+            addUpper(product, into: sum, dimension: i, factor: 1)
+        }
+    }
+
+    /// Σssᵀ (times scale²) and Σsaᵀ (times scale) over `images`, one image
+    /// at a time. The weight gradients are summed in the GEMM's (C·K·K, O)
+    /// order, in Double, and put in (O, I) order once.
+    private mutating func addConvGradients<T: TensorScalar>(
+        input x: UnsafePointer<T>, gradOutput dy: UnsafePointer<T>, images: Range<Int>, hasBias: Bool,
+        shape s: Conv2dShape, scale: Double
+    ) {
+        let (i, o) = (inputs, outputs), count = s.weightCount + s.outChannels
+        let image = UnsafeMutablePointer<T>.allocate(capacity: count + o * o)
+        let transposedSum = UnsafeMutablePointer<Double>.allocate(capacity: count)
+        transposedSum.initialize(repeating: 0, count: count)
+        defer { image.deallocate(); transposedSum.deallocate() }
+        let gammaProduct = image + count
+        ConvScratch<T>.with(s) { scratch in
+            for n in images {
+                let grad = dy + n * s.outputImageSize
+                T.syrkUpper(transpose: false, n: o, k: s.pixels, alpha: 1, a: grad, lda: s.pixels, beta: 0,
+                            c: gammaProduct, ldc: o)
+                outputGradient.withUnsafeMutableBufferPointer {
+                    Self.addUpper(gammaProduct, into: $0, dimension: o, factor: scale * scale)
+                }
+                imageWeightGradientTransposed(x, n, gradOutput: dy, beta: 0, gradWeightTransposed: image,
+                                              gradBias: image + s.weightCount, s, scratch)
+                for k in 0..<count { transposedSum[k] += Double(image[k]) }
+            }
+        }
+        for r in 0..<s.patchSize {
+            for channel in 0..<o { gradient[channel * i + r] += transposedSum[r * o + channel] * scale }
+        }
+        guard hasBias else { return }
+        for channel in 0..<o { gradient[channel * i + s.patchSize] += transposedSum[s.weightCount + channel] * scale }
     }
 
     /// Linear: X (N×I, with a column of ones for the bias) and S = dy
@@ -278,7 +327,7 @@ private struct Sums {
         }
         func products(_ a: UnsafePointer<T>) {
             ProductScratch<T>.with(inputs: i, outputs: o) { products in
-                products.compute(inputs: a, gradients: dy, samples: batch, sampleMajor: true)
+                products.compute(inputs: a, gradients: dy, samples: batch)
                 add(products, scale: scale)
             }
         }
@@ -286,28 +335,20 @@ private struct Sums {
     }
 }
 
-/// GEMM outputs in the record's scalar type: AAᵀ (I×I) and SSᵀ (O×O),
-/// upper triangles only, and SAᵀ (O×I).
+/// A linear layer's GEMM outputs in the record's scalar type: AᵀA (I×I)
+/// and SᵀS (O×O), upper triangles only, and SᵀA (O×I).
 private struct ProductScratch<T: TensorScalar> {
     let input: UnsafeMutablePointer<T>, outputGradient: UnsafeMutablePointer<T>, gradient: UnsafeMutablePointer<T>
     let inputs: Int, outputs: Int
 
-    /// The three products over `samples` columns of A (I features) and S
-    /// (O features), stored feature-major (a row per feature: a conv image's
-    /// im2col and output gradient) or sample-major (a row per sample: a
-    /// batch of linear-layer inputs and output gradients).
-    func compute(inputs a: UnsafePointer<T>, gradients g: UnsafePointer<T>, samples: Int, sampleMajor: Bool,
-                 includingInput: Bool = true) {
+    /// The three products over `samples` rows of A (I features) and S (O features).
+    func compute(inputs a: UnsafePointer<T>, gradients g: UnsafePointer<T>, samples: Int) {
         let (i, o) = (inputs, outputs)
-        // XXᵀ through syrk (half the work of a GEMM): the upper triangle only.
-        func symmetricProduct(_ x: UnsafePointer<T>, rows: Int, into c: UnsafeMutablePointer<T>) {
-            T.syrkUpper(transpose: sampleMajor, n: rows, k: samples, alpha: 1, a: x, lda: sampleMajor ? rows : samples,
-                        beta: 0, c: c, ldc: rows)
-        }
-        if includingInput { symmetricProduct(a, rows: i, into: input) }
-        symmetricProduct(g, rows: o, into: outputGradient)
-        T.gemm(transposeA: sampleMajor, transposeB: !sampleMajor, m: o, n: i, k: samples, alpha: 1,
-               a: g, lda: sampleMajor ? o : samples, b: a, ldb: sampleMajor ? i : samples, beta: 0, c: gradient, ldc: i)
+        // XᵀX through syrk (half the work of a GEMM): the upper triangle only.
+        T.syrkUpper(transpose: true, n: i, k: samples, alpha: 1, a: a, lda: i, beta: 0, c: input, ldc: i)
+        T.syrkUpper(transpose: true, n: o, k: samples, alpha: 1, a: g, lda: o, beta: 0, c: outputGradient, ldc: o)
+        T.gemm(transposeA: true, transposeB: false, m: o, n: i, k: samples, alpha: 1,
+               a: g, lda: o, b: a, ldb: i, beta: 0, c: gradient, ldc: i)
     }
 
     static func with(inputs i: Int, outputs o: Int, _ body: (ProductScratch<T>) -> Void) {
