@@ -51,7 +51,8 @@ func winogradConvolve<T: TensorScalar>(
     input: UnsafePointer<T>, weight: UnsafePointer<T>, bias: UnsafePointer<T>?,
     output: UnsafeMutablePointer<T>, shape s: Conv2dShape
 ) {
-    precondition(s.usesWinograd, "winogradConvolve: \(s) is not a 3×3 convolution of even sides")
+    precondition(s.usesWinograd, "winogradConvolve: \(s) is not a 3×3 convolution over ≥ 16 channels, of even "
+                 + "height and a width that is a multiple of 8")
     let transformed = winogradWeights(weight, s)
     transformed.withUnsafeBufferPointer { u in
         parallelChunks(s.batch) { _, images in
@@ -97,8 +98,7 @@ func winogradWeights<T: TensorScalar>(_ weight: UnsafePointer<T>, _ s: Conv2dSha
 struct WinogradScratch<T: TensorScalar> {
     let padded: ConvScratch<T>
     let v: UnsafeMutablePointer<T>, m: UnsafeMutablePointer<T>
-    /// The row transform of four padded rows: 4 × (W+2), and 4 values that
-    /// the last row's last eight-value load reads past its end.
+    /// The row transform of four padded rows: 4 × (W+2).
     let rows: UnsafeMutablePointer<T>
     /// Columns of V and M: the group's tiles (the last group may use fewer).
     let columns: Int
@@ -108,7 +108,7 @@ struct WinogradScratch<T: TensorScalar> {
         let columns = min(s.winogradGroup, images) * s.winogradTiles
         let v = UnsafeMutablePointer<T>.allocate(capacity: 16 * s.inChannels * columns)
         let m = UnsafeMutablePointer<T>.allocate(capacity: 16 * s.outChannels * columns)
-        let rows = UnsafeMutablePointer<T>.allocate(capacity: 4 * s.paddedWidth + 4)
+        let rows = UnsafeMutablePointer<T>.allocate(capacity: 4 * s.paddedWidth)
         defer { v.deallocate(); m.deallocate(); rows.deallocate() }
         ConvScratch<T>.with(s) { padded in
             body(WinogradScratch(padded: padded, v: v, m: m, rows: rows, columns: columns))
@@ -121,7 +121,7 @@ struct WinogradScratch<T: TensorScalar> {
     /// previous four when W+2 is not a multiple of 4), then B combines
     /// columns 2tx…2tx+3 of the result: for four tiles, the even lanes of
     /// eight values from column 2tx are their first columns, the odd lanes
-    /// their second, and so on from 2tx+2.
+    /// their second, and so on from 2tx+2 (the last load ends at column W+1).
     @inline(__always)
     func transformInput(_ input: UnsafePointer<T>, _ n: Int, slot: Int, _ s: Conv2dShape) {
         padded.pad(input, n, s)
