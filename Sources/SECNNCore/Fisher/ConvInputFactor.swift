@@ -24,7 +24,7 @@
 // less row H or row 1 in the same way.
 //
 // Images are taken in groups whose X spans about `groupColumns` columns, so
-// one Float product sums a few images (four at 32×32), then goes to Double.
+// one Float product sums a few images (three at 32×32), then goes to Double.
 
 /// Adds the upper triangle of Σ aaᵀ over `images` of `input` (N,C,H,W) to
 /// `sum` (I×I, row-major, I = 9C + 1 with a bias), for a 3×3 kernel.

@@ -34,7 +34,7 @@
 /// in the record's scalar type, and the results go to Double sums. For a
 /// conv, SSᵀ and the weight gradient SAᵀ (A the patches, S the output
 /// gradients over the image's T positions) are computed one image at a
-/// time, and AAᵀ for a few images at a time (`ConvInputFactor.swift`: four
+/// time, and AAᵀ for a few images at a time (`ConvInputFactor.swift`: three
 /// at 32×32); for a linear layer, one GEMM per product covers the batch
 /// (inner dimension N, the order of a conv image's H·W). So a Float sum
 /// spans a few thousand terms at most, while the totals, over hundreds of
