@@ -98,7 +98,7 @@ func winogradWeights<T: TensorScalar>(_ weight: UnsafePointer<T>, _ s: Conv2dSha
 struct WinogradScratch<T: TensorScalar> {
     let padded: ConvScratch<T>
     let v: UnsafeMutablePointer<T>, m: UnsafeMutablePointer<T>
-    /// The row transform of four padded rows: 4 × (W+2).
+    /// Bᵀ of one channel's rows of tiles: four rows of W+2 per row of tiles.
     let rows: UnsafeMutablePointer<T>
     /// Columns of V and M: the group's tiles (the last group may use fewer).
     let columns: Int
@@ -108,7 +108,7 @@ struct WinogradScratch<T: TensorScalar> {
         let columns = min(s.winogradGroup, images) * s.winogradTiles
         let v = UnsafeMutablePointer<T>.allocate(capacity: 16 * s.inChannels * columns)
         let m = UnsafeMutablePointer<T>.allocate(capacity: 16 * s.outChannels * columns)
-        let rows = UnsafeMutablePointer<T>.allocate(capacity: 4 * s.paddedWidth)
+        let rows = UnsafeMutablePointer<T>.allocate(capacity: 4 * (s.height / 2) * s.paddedWidth)
         defer { v.deallocate(); m.deallocate(); rows.deallocate() }
         ConvScratch<T>.with(s) { padded in
             body(WinogradScratch(padded: padded, v: v, m: m, rows: rows, columns: columns))
@@ -116,31 +116,38 @@ struct WinogradScratch<T: TensorScalar> {
     }
 
     /// V's columns for image `n` (group slot `slot`): Bᵀ d B of every tile
-    /// and channel, four values at a time. Per row of tiles, Bᵀ combines
-    /// four padded rows (whole rows; the last four columns overlap the
-    /// previous four when W+2 is not a multiple of 4), then B combines
+    /// and channel, four values at a time. For each row of tiles, Bᵀ
+    /// combines four padded rows (whole rows; the last four columns overlap
+    /// the previous four when W+2 is not a multiple of 4). Then B combines
     /// columns 2tx…2tx+3 of the result: for four tiles, the even lanes of
     /// eight values from column 2tx are their first columns, the odd lanes
     /// their second, and so on from 2tx+2 (the last load ends at column W+1).
+    /// A channel's rows of tiles all go through Bᵀ before any goes through
+    /// B: the loads from column 2tx+2 straddle two of the stores that wrote
+    /// them, which stalls the load while those stores are still in flight
+    /// (a third of the transform's time, in `perf`, when they were fresh).
     @inline(__always)
     func transformInput(_ input: UnsafePointer<T>, _ n: Int, slot: Int, _ s: Conv2dShape) {
         padded.pad(input, n, s)
-        let (width, tilesAcross) = (s.paddedWidth, s.width / 2)
-        let t = UnsafePointer(rows)
+        let (width, tilesAcross, tileRows) = (s.paddedWidth, s.width / 2, s.height / 2)
+        let step = s.inChannels * columns
         for c in 0..<s.inChannels {
             let plane = UnsafePointer(padded.image) + c * s.paddedPlane
-            for ty in 0..<(s.height / 2) {
-                let d = plane + 2 * ty * width
-                for step in 0..<((width + 3) / 4) {
-                    let x = min(4 * step, width - 4)
+            for ty in 0..<tileRows {
+                let d = plane + 2 * ty * width, t = rows + 4 * ty * width
+                for chunk in 0..<((width + 3) / 4) {
+                    let x = min(4 * chunk, width - 4)
                     let r = bTranspose(load4(d + x), load4(d + width + x), load4(d + 2 * width + x),
                                        load4(d + 3 * width + x))
-                    store4(r.0, rows + x); store4(r.1, rows + width + x)
-                    store4(r.2, rows + 2 * width + x); store4(r.3, rows + 3 * width + x)
+                    store4(r.0, t + x); store4(r.1, t + width + x)
+                    store4(r.2, t + 2 * width + x); store4(r.3, t + 3 * width + x)
                 }
-                let first = slot * s.winogradTiles + ty * tilesAcross, step = s.inChannels * columns
+            }
+            for ty in 0..<tileRows {
+                let first = slot * s.winogradTiles + ty * tilesAcross
                 for i in 0..<4 {
-                    let row = t + i * width, v0 = v + ((4 * i) * s.inChannels + c) * columns + first
+                    let row = UnsafePointer(rows + (4 * ty + i) * width)
+                    let v0 = v + ((4 * i) * s.inChannels + c) * columns + first
                     for tx in stride(from: 0, to: tilesAcross, by: 4) {
                         let (left, right) = (load8(row + 2 * tx), load8(row + 2 * tx + 2))
                         let b = bTranspose(left.evenHalf, left.oddHalf, right.evenHalf, right.oddHalf)
