@@ -131,15 +131,15 @@ extension Graph {
             ? input.withPointer { batchNormStatistics(input: $0, batch: batch, channels: channels, spatial: spatial, epsilon: epsilon) }
             : batchNormStatistics(runningMean: running.mean, runningVariance: running.variance, epsilon: epsilon)
         let gammaValue = value(gamma), betaValue = value(beta)
+        // The pointers both passes read: x, γ and β.
+        let withOperands = { (body: (UnsafePointer<T>, UnsafePointer<T>, UnsafePointer<T>) -> Void) in
+            input.withPointer { xp in gammaValue.withPointer { gp in betaValue.withPointer { bp in body(xp, gp, bp) } } }
+        }
         let forward = {
             Tensor<T>(shape: input.shape) { out in
-                input.withPointer { xp in
-                    gammaValue.withPointer { gp in
-                        betaValue.withPointer { bp in
-                            batchNormForward(input: xp, gamma: gp, beta: bp, statistics: statistics, output: out,
-                                             batch: batch, channels: channels, spatial: spatial, leakyReLUSlope: slope)
-                        }
-                    }
+                withOperands { xp, gp, bp in
+                    batchNormForward(input: xp, gamma: gp, beta: bp, statistics: statistics, output: out,
+                                     batch: batch, channels: channels, spatial: spatial, leakyReLUSlope: slope)
                 }
             }
         }
@@ -149,16 +149,11 @@ extension Graph {
                 // Through the activation first: its sign is z = BN(x)'s, recomputed in the same pass.
                 let gradActivated = dy
                 dy = Tensor<T>(shape: input.shape) { dz in
-                    input.withPointer { xp in
-                        gammaValue.withPointer { gp in
-                            betaValue.withPointer { bp in
-                                gradActivated.withPointer {
-                                    batchNormLeakyReLUGradient(
-                                        input: xp, gamma: gp, beta: bp, statistics: statistics, slope: slope,
-                                        gradOutput: $0, gradNormalised: dz, batch: batch, channels: channels,
-                                        spatial: spatial)
-                                }
-                            }
+                    withOperands { xp, gp, bp in
+                        gradActivated.withPointer {
+                            batchNormLeakyReLUGradient(
+                                input: xp, gamma: gp, beta: bp, statistics: statistics, slope: slope,
+                                gradOutput: $0, gradNormalised: dz, batch: batch, channels: channels, spatial: spatial)
                         }
                     }
                 }

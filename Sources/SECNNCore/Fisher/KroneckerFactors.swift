@@ -231,10 +231,12 @@ private struct Sums {
     /// Conv: Σaaᵀ by `addConv3x3InputSum` for 3×3 kernels (shifted
     /// products of horizontal patches over groups of images), otherwise per
     /// image from A = im2col(xₙ) with a row of ones for the bias (I×T).
-    /// Per image, S = dyₙ (O×T) gives SSᵀ by syrk, and the conv's own
-    /// weight-gradient product gives SAᵀ, both added in Double. Images are
-    /// split across threads, each with its own partial sums, added in thread
-    /// order (reproducible).
+    /// Per image, S = dyₙ (O×T) gives SSᵀ by syrk, added in Double. Images
+    /// are split across threads, each with its own partial sums, added in
+    /// thread order (reproducible). Σsaᵀ is the sum of the per-example
+    /// gradients, from `conv2dPerExampleGradientMoments` (which also sums
+    /// their squares: one more multiply-add per weight and image, against
+    /// the T of its GEMM).
     @_specialize(where T == Float)
     mutating func addConv<T: TensorScalar>(
         input x: UnsafePointer<T>, gradOutput dy: UnsafePointer<T>, hasBias: Bool, shape s: Conv2dShape, scale: Double,
@@ -253,11 +255,17 @@ private struct Sums {
                         }
                     }
                 }
-                partials[chunk].addConvGradients(input: x, gradOutput: dy, images: images, hasBias: hasBias, shape: s,
-                                                 scale: scale)
+                partials[chunk].addConvOutputGradientSum(dy, images: images, shape: s, scale: scale)
             }
         }
         for partial in partials { add(partial) }
+        // The moments come in (O,C,K,K) then the bias; Σsaᵀ's rows end with the bias.
+        let (exampleSum, _) = conv2dPerExampleGradientMoments(input: x, gradOutput: dy, hasBias: hasBias, shape: s,
+                                                              scale: scale)
+        for channel in 0..<outputs {
+            for r in 0..<s.patchSize { gradient[channel * inputs + r] += exampleSum[channel * s.patchSize + r] }
+            if hasBias { gradient[channel * inputs + s.patchSize] += exampleSum[s.weightCount + channel] }
+        }
     }
 
     /// Σaaᵀ image by image over im2col with a row of ones (any kernel).
@@ -278,37 +286,20 @@ private struct Sums {
         }
     }
 
-    /// Σssᵀ (times scale²) and Σsaᵀ (times scale) over `images`, one image
-    /// at a time. The weight gradients are summed in the GEMM's (C·K·K, O)
-    /// order, in Double, and put in (O, I) order once.
-    private mutating func addConvGradients<T: TensorScalar>(
-        input x: UnsafePointer<T>, gradOutput dy: UnsafePointer<T>, images: Range<Int>, hasBias: Bool,
-        shape s: Conv2dShape, scale: Double
+    /// Σssᵀ (times scale²) over `images`: one syrk of S = dyₙ (O×T) per image.
+    private mutating func addConvOutputGradientSum<T: TensorScalar>(
+        _ dy: UnsafePointer<T>, images: Range<Int>, shape s: Conv2dShape, scale: Double
     ) {
-        let (i, o) = (inputs, outputs), count = s.weightCount + s.outChannels
-        let image = UnsafeMutablePointer<T>.allocate(capacity: count + o * o)
-        let transposedSum = UnsafeMutablePointer<Double>.allocate(capacity: count)
-        transposedSum.initialize(repeating: 0, count: count)
-        defer { image.deallocate(); transposedSum.deallocate() }
-        let gammaProduct = image + count
-        ConvScratch<T>.with(s) { scratch in
+        let o = outputs
+        let product = UnsafeMutablePointer<T>.allocate(capacity: o * o)
+        defer { product.deallocate() }
+        outputGradient.withUnsafeMutableBufferPointer { sum in
             for n in images {
-                let grad = dy + n * s.outputImageSize
-                T.syrkUpper(transpose: false, n: o, k: s.pixels, alpha: 1, a: grad, lda: s.pixels, beta: 0,
-                            c: gammaProduct, ldc: o)
-                outputGradient.withUnsafeMutableBufferPointer {
-                    Self.addUpper(gammaProduct, into: $0, dimension: o, factor: scale * scale)
-                }
-                imageWeightGradientTransposed(x, n, gradOutput: dy, beta: 0, gradWeightTransposed: image,
-                                              gradBias: image + s.weightCount, s, scratch)
-                for k in 0..<count { transposedSum[k] += Double(image[k]) }
+                T.syrkUpper(transpose: false, n: o, k: s.pixels, alpha: 1, a: dy + n * s.outputImageSize, lda: s.pixels,
+                            beta: 0, c: product, ldc: o)
+                Self.addUpper(product, into: sum, dimension: o, factor: scale * scale)
             }
         }
-        for r in 0..<s.patchSize {
-            for channel in 0..<o { gradient[channel * i + r] += transposedSum[r * o + channel] * scale }
-        }
-        guard hasBias else { return }
-        for channel in 0..<o { gradient[channel * i + s.patchSize] += transposedSum[s.weightCount + channel] * scale }
     }
 
     /// Linear: X (N×I, with a column of ones for the bias) and S = dy
