@@ -9,6 +9,24 @@ final class ArchitectureTests: XCTestCase {
         XCTAssertEqual(try ArchitectureSpec(parsing: "16x2,16x1,16x1").parameterCount, 11360)
     }
 
+    /// An inference graph applies each eval-mode batch norm and LeakyReLU to
+    /// a conv's output planes as the conv writes them (Winograd convs and the
+    /// others alike): the logits are an eval graph's, bit for bit, with
+    /// running statistics that are not the identity.
+    func testInferenceGraphGivesTheEvalLogits() throws {
+        let spec = try ArchitectureSpec(parsing: "16x2,16x1", inputChannels: 3, inputHeight: 16, inputWidth: 16, classes: 5)
+        var generator = SeededGenerator(seed: 11)
+        var network = SECNNNetwork<Float>(spec: spec, generator: &generator)
+        let images: Tensor<Float> = randomTensor([6, 3, 16, 16], &generator)
+        for _ in 0..<3 {  // train-mode passes move the running statistics away from (0, 1)
+            _ = network.forward(Graph<Float>(training: true, generator: generator), images: images)
+        }
+        XCTAssertNotEqual(network.state.tensor("\(ParameterPath.batchNorm(0, 1)).running_var").scalars, Array(repeating: 1, count: 16))
+        let eval = Graph<Float>(training: false), inference = Graph<Float>.inference()
+        let expected = eval.value(network.forward(eval, images: images).logits).scalars
+        XCTAssertEqual(inference.value(network.forward(inference, images: images).logits).scalars, expected)
+    }
+
     func testBadSpecsNameTheBlock() {
         for (text, fragment) in [("16x1,abc", "block 2 is 'abc'"), ("16x1", "at least 2"),
                                  ("16x0,16x1", "block 0 (16x0) needs at least 1 channel and 1 layer"),

@@ -9,21 +9,8 @@ extension Graph {
 
     /// 2-D convolution, stride 1, "same" padding. x (N,C,H,W), weight (O,C,K,K), bias (O).
     public func conv2d(_ x: Variable, weight: Variable, bias: Variable?) -> Variable {
-        let input = value(x), w = value(weight)
-        precondition(input.shape.count == 4 && w.shape.count == 4 && input.shape[1] == w.shape[1],
-                     "conv2d: input \(input.shape) does not fit weight \(w.shape)")
-        let shape = Conv2dShape(batch: input.shape[0], inChannels: input.shape[1], height: input.shape[2],
-                                width: input.shape[3], outChannels: w.shape[0], kernel: w.shape[2])
-        let b = bias.map(value)
-        let output = Tensor<T>(shape: [shape.batch, shape.outChannels, shape.height, shape.width]) { out in
-            input.withPointer { xp in
-                w.withPointer { wp in
-                    if let b { b.withPointer { conv2dForward(input: xp, weight: wp, bias: $0, output: out, shape: shape) } }
-                    else { conv2dForward(input: xp, weight: wp, bias: nil, output: out, shape: shape) }
-                }
-            }
-        }
-        let flops = 2 * Double(shape.batch * shape.outChannels * shape.patchSize * shape.pixels)
+        let (output, shape) = convolution(x, weight: weight, bias: bias)
+        let input = value(x), w = value(weight), flops = shape.forwardFlops
         // The weight gradient needs the input: kept, unless the graph can recompute it.
         let keptInput = isRematerialisable(x) ? nil : input
         return record(output, inputs: [x, weight] + (bias.map { [$0] } ?? []), kind: .convForward, flops: flops) { g, id in
@@ -55,6 +42,48 @@ extension Graph {
                 }
             }
         }
+    }
+
+    /// LeakyReLU(BatchNorm(conv2d(x))) in an inference graph, the batch norm
+    /// on running statistics: each output plane goes through the batch norm
+    /// as the conv writes it (`ChannelAffine`), instead of in a second pass
+    /// over the whole output. The same values as `conv2d` then `batchNorm`.
+    public func conv2dBatchNorm(
+        _ x: Variable, weight: Variable, bias: Variable?, gamma: Variable, beta: Variable,
+        running: (mean: [T], variance: [T]), epsilon: T = T(batchNormEpsilon), leakyReLUSlope slope: T? = nil
+    ) -> Variable {
+        precondition(inference, "conv2dBatchNorm: only an inference graph (no backward pass) folds the batch norm in")
+        let statistics = batchNormStatistics(runningMean: running.mean, runningVariance: running.variance,
+                                             epsilon: epsilon)
+        let epilogue = ChannelAffine(statistics: statistics, gamma: value(gamma).scalars, beta: value(beta).scalars,
+                                     leakyReLUSlope: slope)
+        let (output, shape) = convolution(x, weight: weight, bias: bias, epilogue: epilogue)
+        let inputs = [x, weight, gamma, beta] + (bias.map { [$0] } ?? [])
+        return record(output, inputs: inputs, kind: .convForward, flops: shape.forwardFlops) { _, _ in
+            preconditionFailure("conv2dBatchNorm: an inference graph has no backward pass")
+        }
+    }
+
+    /// conv2d's output and geometry, each output plane mapped by `epilogue` if given.
+    private func convolution(_ x: Variable, weight: Variable, bias: Variable?,
+                             epilogue: ChannelAffine<T>? = nil) -> (Tensor<T>, Conv2dShape) {
+        let input = value(x), w = value(weight)
+        precondition(input.shape.count == 4 && w.shape.count == 4 && input.shape[1] == w.shape[1],
+                     "conv2d: input \(input.shape) does not fit weight \(w.shape)")
+        let shape = Conv2dShape(batch: input.shape[0], inChannels: input.shape[1], height: input.shape[2],
+                                width: input.shape[3], outChannels: w.shape[0], kernel: w.shape[2])
+        let b = bias.map(value)
+        let output = Tensor<T>(shape: [shape.batch, shape.outChannels, shape.height, shape.width]) { out in
+            input.withPointer { xp in
+                w.withPointer { wp in
+                    let run = { (bp: UnsafePointer<T>?) in
+                        conv2dForward(input: xp, weight: wp, bias: bp, output: out, shape: shape, epilogue: epilogue)
+                    }
+                    if let b { b.withPointer(run) } else { run(nil) }
+                }
+            }
+        }
+        return (output, shape)
     }
 
     /// Fully connected layer. x (N,I), weight (O,I), bias (O).

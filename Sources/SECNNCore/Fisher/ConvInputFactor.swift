@@ -78,9 +78,9 @@ func addConv3x3InputSum<T: TensorScalar>(
 }
 
 /// The matrix X of horizontal patches for a group of images: 3C rows, one
-/// per (channel c, kernel column kx) at index 3c + kx, and per image H+3
-/// padded rows of W columns (padded rows 0, H+1 and H+2 zero, so that a
-/// shift by δ ≤ 2 rows never reaches the next image's values), plus two
+/// per (channel c, kernel column kx) at index 3c + kx, and per image H+2
+/// padded rows of W columns (padded rows 0 and H+1 zero: a shift by δ ≤ 2
+/// rows from a real row reaches at most the next image's row 0), plus two
 /// rows of zeros at the end for the shifted views of the last image.
 private struct HorizontalPatches {
     let rows: Int, group: Int, imageColumns: Int, leadingDimension: Int
@@ -91,7 +91,7 @@ private struct HorizontalPatches {
 
     init(_ s: Conv2dShape, images: Int) {
         rows = 3 * s.inChannels
-        imageColumns = (s.height + 3) * s.width
+        imageColumns = (s.height + 2) * s.width
         group = max(1, min(images, Self.groupColumns / imageColumns))
         leadingDimension = group * imageColumns + 2 * s.width
     }

@@ -65,15 +65,53 @@ public func batchNormForward<T: TensorScalar>(
     batch: Int, channels: Int, spatial: Int, leakyReLUSlope slope: T? = nil
 ) {
     forEachChannelRow(statistics, gamma, beta, batch: batch, channels: channels) { offset, scale, shift in
-        let x = input + offset * spatial, y = output + offset * spatial
-        if let slope {
-            for i in 0..<spatial {
-                let z = x[i] * scale + shift
-                y[i] = z > 0 ? z : slope * z
-            }
-        } else {
-            for i in 0..<spatial { y[i] = x[i] * scale + shift }
+        affineLeakyReLU(input + offset * spatial, output + offset * spatial, count: spatial, scale: scale,
+                        shift: shift, slope: slope)
+    }
+}
+
+/// y = x·scale + shift over one channel's row, then the LeakyReLU if any
+/// (x and y may be the same memory).
+@inline(__always)
+private func affineLeakyReLU<T: TensorScalar>(
+    _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, count: Int, scale: T, shift: T, slope: T?
+) {
+    if let slope {
+        for i in 0..<count {
+            let z = x[i] * scale + shift
+            y[i] = z > 0 ? z : slope * z
         }
+    } else {
+        for i in 0..<count { y[i] = x[i] * scale + shift }
+    }
+}
+
+/// An eval-mode batch norm (and its LeakyReLU) as the per-channel map a
+/// convolution applies to each output plane right after writing it, while
+/// the plane is still in cache: `batchNormForward` over the whole output
+/// is a second pass through memory that inference need not make. The
+/// scale and shift are `batchNormForward`'s, so the results are the same
+/// bits.
+public struct ChannelAffine<T: TensorScalar>: Sendable {
+    let scale: [T], shift: [T]
+    let slope: T?
+
+    /// The map of a batch norm with eval-mode `statistics` (`batchNormStatistics(runningMean:…)`).
+    public init(statistics: BatchNormStatistics<T>, gamma: [T], beta: [T], leakyReLUSlope slope: T?) {
+        precondition(gamma.count == statistics.mean.count && beta.count == gamma.count,
+                     "ChannelAffine: \(gamma.count) γ and \(beta.count) β for \(statistics.mean.count) channels")
+        let scale = zip(gamma, statistics.inverseStd).map { $0 * $1 }
+        self.scale = scale
+        shift = (0..<gamma.count).map { beta[$0] - statistics.mean[$0] * scale[$0] }
+        self.slope = slope
+    }
+
+    var channels: Int { scale.count }
+
+    /// Maps `count` values of channel `channel` in place.
+    @inline(__always)
+    func apply(_ plane: UnsafeMutablePointer<T>, count: Int, channel: Int) {
+        affineLeakyReLU(plane, plane, count: count, scale: scale[channel], shift: shift[channel], slope: slope)
     }
 }
 
@@ -162,25 +200,37 @@ public func batchNormBackward<T: TensorScalar>(
 
 /// Hands each example's gamma and beta gradients (C each) to `body`:
 /// Σ_s dy·x̂ and Σ_s dy over that example's pixels.
+@_specialize(where T == Float)
 public func batchNormPerExampleGradients<T: TensorScalar>(
     input: UnsafePointer<T>, statistics: BatchNormStatistics<T>, gradOutput: UnsafePointer<T>,
     batch: Int, channels: Int, spatial: Int,
     _ body: (Int, UnsafeBufferPointer<T>, UnsafeBufferPointer<T>) -> Void
 ) {
-    var gammaGrad = [T](repeating: 0, count: channels)
-    var betaGrad = [T](repeating: 0, count: channels)
-    for n in 0..<batch {
-        for c in 0..<channels {
-            let offset = (n * channels + c) * spatial
-            var sumDy: T = 0, sumDyXhat: T = 0
-            for i in 0..<spatial {
-                let dy = gradOutput[offset + i]
-                sumDy += dy
-                sumDyXhat += dy * (input[offset + i] - statistics.mean[c]) * statistics.inverseStd[c]
+    // Every example's sums first, on every core (laneSums, then x̂'s 1/σ once
+    // per sum); then `body` gets them in example order.
+    var gammaGrads = [T](repeating: 0, count: batch * channels), betaGrads = gammaGrads
+    gammaGrads.withUnsafeMutableBufferPointer { gamma in
+        betaGrads.withUnsafeMutableBufferPointer { beta in
+            statistics.mean.withUnsafeBufferPointer { mean in
+                statistics.inverseStd.withUnsafeBufferPointer { inverseStd in
+                    parallelChunks(batch) { _, images in
+                        for row in (images.lowerBound * channels)..<(images.upperBound * channels) {
+                            let c = row % channels
+                            let sums = laneSums(gradOutput + row * spatial, input + row * spatial, spatial, centre: mean[c])
+                            gamma[row] = sums.weighted * inverseStd[c]
+                            beta[row] = sums.plain
+                        }
+                    }
+                }
             }
-            gammaGrad[c] = sumDyXhat
-            betaGrad[c] = sumDy
         }
-        gammaGrad.withUnsafeBufferPointer { g in betaGrad.withUnsafeBufferPointer { b in body(n, g, b) } }
+    }
+    gammaGrads.withUnsafeBufferPointer { gamma in
+        betaGrads.withUnsafeBufferPointer { beta in
+            for n in 0..<batch {
+                let rows = (n * channels)..<((n + 1) * channels)
+                body(n, UnsafeBufferPointer(rebasing: gamma[rows]), UnsafeBufferPointer(rebasing: beta[rows]))
+            }
+        }
     }
 }

@@ -38,17 +38,24 @@ public struct Conv2dShape: Sendable, Equatable {
 
 // MARK: - Forward
 
-/// output(n) = weight ⊛ input(n) + bias, for every image n (`Conv2dImage.swift`).
+/// output(n) = weight ⊛ input(n) + bias, for every image n (`Conv2dImage.swift`),
+/// each output plane then mapped by `epilogue` if given.
 @_specialize(where T == Float)
 public func conv2dForward<T: TensorScalar>(
     input: UnsafePointer<T>, weight: UnsafePointer<T>, bias: UnsafePointer<T>?,
-    output: UnsafeMutablePointer<T>, shape s: Conv2dShape
+    output: UnsafeMutablePointer<T>, shape s: Conv2dShape, epilogue: ChannelAffine<T>? = nil
 ) {
-    if s.usesWinograd { return winogradConvolve(input: input, weight: weight, bias: bias, output: output, shape: s) }
+    precondition(epilogue.map { $0.channels == s.outChannels } ?? true,
+                 "conv2dForward: an epilogue of \(epilogue?.channels ?? 0) channels for \(s.outChannels) outputs")
+    if s.usesWinograd {
+        return winogradConvolve(input: input, weight: weight, bias: bias, output: output, shape: s, epilogue: epilogue)
+    }
     withGEMMWeights(weight, s) { weights in
         parallelChunks(s.batch) { _, images in
             ConvScratch<T>.with(s) { scratch in
-                for n in images { convolveImage(input, n, weights: weights, bias: bias, output: output, s, scratch) }
+                for n in images {
+                    convolveImage(input, n, weights: weights, bias: bias, output: output, s, scratch, epilogue: epilogue)
+                }
             }
         }
     }

@@ -167,7 +167,7 @@ func withGEMMWeights<T: TensorScalar, R>(_ weight: UnsafePointer<T>, _ s: Conv2d
 @inline(__always)
 func convolveImage<T: TensorScalar>(
     _ input: UnsafePointer<T>, _ n: Int, weights: UnsafePointer<T>, bias: UnsafePointer<T>?,
-    output: UnsafeMutablePointer<T>, _ s: Conv2dShape, _ scratch: ConvScratch<T>
+    output: UnsafeMutablePointer<T>, _ s: Conv2dShape, _ scratch: ConvScratch<T>, epilogue: ChannelAffine<T>? = nil
 ) {
     let out = output + n * s.outputImageSize
     let (o, transposed) = (s.outChannels, scratch.transposed)
@@ -192,6 +192,7 @@ func convolveImage<T: TensorScalar>(
             let row = plane + y * s.width, source = transposed + y * rowLength * o + channel
             for x in 0..<s.width { row[x] = source[x * o] + b }
         }
+        epilogue?.apply(plane, count: s.pixels, channel: channel)
     }
 }
 

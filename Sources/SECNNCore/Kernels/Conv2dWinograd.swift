@@ -49,7 +49,7 @@ extension Conv2dShape {
 @_specialize(where T == Double)
 func winogradConvolve<T: TensorScalar>(
     input: UnsafePointer<T>, weight: UnsafePointer<T>, bias: UnsafePointer<T>?,
-    output: UnsafeMutablePointer<T>, shape s: Conv2dShape
+    output: UnsafeMutablePointer<T>, shape s: Conv2dShape, epilogue: ChannelAffine<T>? = nil
 ) {
     precondition(s.usesWinograd, "winogradConvolve: \(s) is not a 3×3 convolution over ≥ 16 channels, of even "
                  + "height and a width that is a multiple of 8")
@@ -61,7 +61,9 @@ func winogradConvolve<T: TensorScalar>(
                     let group = first..<min(first + s.winogradGroup, images.upperBound)
                     for (slot, n) in group.enumerated() { scratch.transformInput(input, n, slot: slot, s) }
                     scratch.multiply(u.baseAddress!, images: group.count, s)
-                    for (slot, n) in group.enumerated() { scratch.transformOutput(slot: slot, n, bias: bias, output, s) }
+                    for (slot, n) in group.enumerated() {
+                        scratch.transformOutput(slot: slot, n, bias: bias, output, s, epilogue: epilogue)
+                    }
                 }
             }
         }
@@ -171,10 +173,11 @@ struct WinogradScratch<T: TensorScalar> {
     }
 
     /// Image `n`'s output from slot `slot` of M: Aᵀ M A per tile, plus the
-    /// bias, four tiles at a time (their 2×2 outputs interleaved into rows).
+    /// bias, four tiles at a time (their 2×2 outputs interleaved into rows);
+    /// then each plane through `epilogue`, while it is in cache.
     @inline(__always)
     func transformOutput(slot: Int, _ n: Int, bias: UnsafePointer<T>?, _ output: UnsafeMutablePointer<T>,
-                         _ s: Conv2dShape) {
+                         _ s: Conv2dShape, epilogue: ChannelAffine<T>?) {
         let (o, tilesAcross, w) = (s.outChannels, s.width / 2, s.width)
         let stride = o * columns
         for channel in 0..<o {
@@ -189,6 +192,7 @@ struct WinogradScratch<T: TensorScalar> {
                     storeInterleaved(y.2, y.3, bottom + 2 * tx)
                 }
             }
+            epilogue?.apply(plane, count: s.pixels, channel: channel)
         }
     }
 }

@@ -31,17 +31,34 @@ extension SECNNNetwork {
         generator: inout SeededGenerator
     ) throws -> (network: SECNNNetwork<T>, expansion: Expansion) {
         try validateExpansion(.layer, block: block, noise: noise)
-        let (layers, channels) = (spec.blocks[block].layers, spec.blocks[block].channels)
-        guard layers < limits.maxLayersPerBlock else {
-            throw ModelError.invalidExpansion("cannot add a layer to block \(block): it has \(layers) layers, "
-                                              + "the limit (maxLayersPerBlock) is \(limits.maxLayersPerBlock)")
-        }
         let imageShape = [spec.inputChannels, spec.inputHeight, spec.inputWidth]
         guard calibration.shape.count == 4, calibration.shape[0] >= 1, Array(calibration.shape.dropFirst()) == imageShape else {
             throw ModelError.invalidExpansion("cannot add a layer to block \(block): calibration images have shape "
                                               + "\(calibration.shape), expected [N, \(imageShape.map(String.init).joined(separator: ", "))] with N ≥ 1")
         }
-        let (mean, variance) = featureStatistics(ofBlock: block, images: calibration)
+        return try addingLayer(toBlock: block, featureStatistics: featureStatistics(images: calibration, through: block)[block],
+                               noise: noise, limits: limits, generator: &generator)
+    }
+
+    /// `addingLayer(toBlock:calibration:…)` with block `block`'s feature
+    /// statistics already computed (`featureStatistics(images:through:)`),
+    /// as a caller adding layers to several blocks of one network computes
+    /// them for all in one pass.
+    public func addingLayer(
+        toBlock block: Int, featureStatistics statistics: BlockFeatureStatistics, noise: Double = 1e-4,
+        limits: ExpansionLimits = .init(), generator: inout SeededGenerator
+    ) throws -> (network: SECNNNetwork<T>, expansion: Expansion) {
+        try validateExpansion(.layer, block: block, noise: noise)
+        let (layers, channels) = (spec.blocks[block].layers, spec.blocks[block].channels)
+        guard layers < limits.maxLayersPerBlock else {
+            throw ModelError.invalidExpansion("cannot add a layer to block \(block): it has \(layers) layers, "
+                                              + "the limit (maxLayersPerBlock) is \(limits.maxLayersPerBlock)")
+        }
+        guard statistics.mean.count == channels, statistics.variance.count == channels else {
+            throw ModelError.invalidExpansion("cannot add a layer to block \(block): feature statistics of "
+                                              + "\(statistics.mean.count) channels for a block of \(channels)")
+        }
+        let (mean, variance) = (statistics.mean, statistics.variance)
 
         var weight: [T] = []
         weight.reserveCapacity(channels * channels * 9)
@@ -63,34 +80,55 @@ extension SECNNNetwork {
         return try edit.finish(.layer, block: block, channelsAdded: 0, architecture: architecture)
     }
 
-    /// Per-channel mean and biased variance of block `block`'s output
-    /// before its pool, in eval mode, over `images` (accumulated in Double).
-    func featureStatistics(ofBlock block: Int, images: Tensor<T>) -> (mean: [Double], variance: [Double]) {
+    /// Per-channel mean and biased variance of each block's output before
+    /// its pool, blocks 0 through `last`, in eval mode, over `images`: one
+    /// forward pass (accumulated in Double, the channels split across threads).
+    public func featureStatistics(images: Tensor<T>, through last: Int) -> [BlockFeatureStatistics] {
+        precondition(spec.blocks.indices.contains(last), "featureStatistics: no block \(last) in \(spec)")
         var network = self
-        let graph = Graph<T>(training: false)
+        let graph = Graph<T>.inference()
         var parameters: [String: Variable] = [:]
         for path in parameterPaths { parameters[path] = graph.parameter(state.tensor(path), path: path) }
-        var boundary = BlockBoundary(main: graph.input(images), skip: nil)
-        for earlier in 0..<block { boundary = network.forwardBlock(earlier, graph, from: boundary, parameters: parameters) }
-        let features = graph.value(network.forwardLayers(of: block, graph, input: boundary.main, parameters: parameters))
+        var boundary = BlockBoundary(main: graph.input(images), skip: nil), statistics: [BlockFeatureStatistics] = []
+        for block in 0...last {
+            let features = network.forwardLayers(of: block, graph, input: boundary.main, parameters: parameters)
+            statistics.append(BlockFeatureStatistics(graph.value(features)))
+            if block < last { boundary = network.pool(features, graph, from: boundary) }
+        }
+        return statistics
+    }
+}
 
+/// Per-channel mean and biased variance of a block's features (N, C, H, W).
+public struct BlockFeatureStatistics: Sendable, Equatable {
+    public var mean: [Double], variance: [Double]
+
+    init<T: TensorScalar>(_ features: Tensor<T>) {
         let (count, channels) = (features.shape[0], features.shape[1])
         let spatial = features.shape.dropFirst(2).reduce(1, *)
-        let values = features.scalars
         var mean = [Double](repeating: 0, count: channels), variance = mean
-        for c in 0..<channels {
-            var sum = 0.0
-            for n in 0..<count { for i in 0..<spatial { sum += Double(values[(n * channels + c) * spatial + i]) } }
-            mean[c] = sum / Double(count * spatial)
-            var squares = 0.0
-            for n in 0..<count {
-                for i in 0..<spatial {
-                    let d = Double(values[(n * channels + c) * spatial + i]) - mean[c]
-                    squares += d * d
+        features.withPointer { values in
+            mean.withUnsafeMutableBufferPointer { mean in
+                variance.withUnsafeMutableBufferPointer { variance in
+                    parallelChunks(channels) { _, range in
+                        for c in range {
+                            var sum = 0.0
+                            for n in 0..<count { for i in 0..<spatial { sum += Double(values[(n * channels + c) * spatial + i]) } }
+                            mean[c] = sum / Double(count * spatial)
+                            var squares = 0.0
+                            for n in 0..<count {
+                                for i in 0..<spatial {
+                                    let d = Double(values[(n * channels + c) * spatial + i]) - mean[c]
+                                    squares += d * d
+                                }
+                            }
+                            variance[c] = squares / Double(count * spatial)
+                        }
+                    }
                 }
             }
-            variance[c] = squares / Double(count * spatial)
         }
-        return (mean, variance)
+        self.mean = mean
+        self.variance = variance
     }
 }

@@ -91,7 +91,12 @@ public struct SECNNNetwork<T: TensorScalar>: Sendable, Equatable {
     public mutating func forwardBlock(
         _ b: Int, _ graph: Graph<T>, from boundary: BlockBoundary, parameters: [String: Variable]
     ) -> BlockBoundary {
-        let features = forwardLayers(of: b, graph, input: boundary.main, parameters: parameters)
+        pool(forwardLayers(of: b, graph, input: boundary.main, parameters: parameters), graph, from: boundary)
+    }
+
+    /// The end of a block: its `features` (before the pool) pooled, and the
+    /// skip path from `boundary` carried along.
+    func pool(_ features: Variable, _ graph: Graph<T>, from boundary: BlockBoundary) -> BlockBoundary {
         let pooled = graph.maxPool2x2(features)
         if !graph.collectsPerExampleRecords { graph.release([features]) }
         guard let skip = boundary.skip else { return BlockBoundary(main: pooled, skip: pooled) }
@@ -117,8 +122,17 @@ public struct SECNNNetwork<T: TensorScalar>: Sendable, Equatable {
         var x = input
         for l in 0..<spec.blocks[b].layers {
             let conv = ParameterPath.conv(b, l)
-            let convolved = graph.conv2d(x, weight: Self.variable("\(conv).weight", parameters),
-                                         bias: l == 0 ? Self.variable("\(conv).bias", parameters) : nil)
+            let weight = Self.variable("\(conv).weight", parameters)
+            let bias = l == 0 ? Self.variable("\(conv).bias", parameters) : nil
+            if graph.inference {
+                // No dropout, no backward pass: the batch norm joins the conv's output pass.
+                let activated = inferenceConvBatchNorm(x, weight: weight, bias: bias, ParameterPath.batchNorm(b, l),
+                                                       graph, parameters, leakyReLUSlope: slope)
+                if l > 0 { graph.release([x]) }
+                x = activated
+                continue
+            }
+            let convolved = graph.conv2d(x, weight: weight, bias: bias)
             let dropped = l == 0 ? graph.dropout(convolved, probability: ArchitectureSpec.dropout, channels: true) : convolved
             let activated = batchNorm(dropped, ParameterPath.batchNorm(b, l), graph, parameters, leakyReLUSlope: slope)
             // The block's input is the caller's (and may be the skip path too).
@@ -155,13 +169,24 @@ public struct SECNNNetwork<T: TensorScalar>: Sendable, Equatable {
     /// train mode; with a slope, fused with the LeakyReLU that follows it.
     private mutating func batchNorm(_ x: Variable, _ prefix: String, _ graph: Graph<T>,
                                     _ parameters: [String: Variable], leakyReLUSlope slope: T? = nil) -> Variable {
-        let running = (mean: state.tensor("\(prefix).running_mean").scalars,
-                       variance: state.tensor("\(prefix).running_var").scalars)
         let (y, statistics) = graph.batchNorm(x, gamma: Self.variable("\(prefix).weight", parameters),
-                                              beta: Self.variable("\(prefix).bias", parameters), running: running,
-                                              leakyReLUSlope: slope)
+                                              beta: Self.variable("\(prefix).bias", parameters),
+                                              running: runningStatistics(prefix), leakyReLUSlope: slope)
         if let statistics { updateRunningStatistics(prefix, statistics, count: graph.value(x).count / statistics.mean.count) }
         return y
+    }
+
+    /// A conv and the batch norm after it, in an inference graph (`Graph.conv2dBatchNorm`).
+    private func inferenceConvBatchNorm(_ x: Variable, weight: Variable, bias: Variable?, _ prefix: String,
+                                        _ graph: Graph<T>, _ parameters: [String: Variable],
+                                        leakyReLUSlope slope: T) -> Variable {
+        graph.conv2dBatchNorm(x, weight: weight, bias: bias, gamma: Self.variable("\(prefix).weight", parameters),
+                              beta: Self.variable("\(prefix).bias", parameters), running: runningStatistics(prefix),
+                              leakyReLUSlope: slope)
+    }
+
+    private func runningStatistics(_ prefix: String) -> (mean: [T], variance: [T]) {
+        (state.tensor("\(prefix).running_mean").scalars, state.tensor("\(prefix).running_var").scalars)
     }
 
     /// PyTorch's convention: running = 0.9·running + 0.1·batch, the variance

@@ -53,9 +53,14 @@ public struct CandidateScorer: Sendable {
     public func score(_ network: SECNNNetwork<Float>, candidates: [Candidate]) throws -> ScoreReport {
         var variants = [Variant(start: network.spec.blocks.count, network: network, settings: options.fisher)]
         var scored: [Candidate] = [], refused: [RefusedCandidate] = []
+        // Every new layer's batch-norm statistics from one forward pass over the subset.
+        let lastLayerBlock = candidates.filter { $0.op == .layer && network.spec.blocks.indices.contains($0.block) }
+            .map(\.block).max()
+        let featureStatistics = lastLayerBlock.map { network.featureStatistics(images: calibrationImages, through: $0) } ?? []
         for candidate in candidates {
             do {
-                let grown = try materialise(candidate, on: network).network
+                let grown = try candidate.materialise(on: network, featureStatistics: featureStatistics, options: options)
+                    .network
                 variants.append(Variant(start: candidate.block, network: grown, settings: options.fisher))
                 scored.append(candidate)
             } catch {
@@ -76,9 +81,11 @@ public struct CandidateScorer: Sendable {
     /// scores it (its options' noise seed; a new layer calibrated on the subset).
     public func materialise(_ candidate: Candidate, on network: SECNNNetwork<Float>) throws
         -> (network: SECNNNetwork<Float>, expansion: Expansion) {
-        try candidate.materialise(on: network, calibration: subset.batch(Array(0..<subset.count)[...]).0,
-                                  options: options)
+        try candidate.materialise(on: network, calibration: calibrationImages, options: options)
     }
+
+    /// The images that set a new layer's batch-norm statistics: the subset.
+    private var calibrationImages: Tensor<Float> { subset.batch(Array(0..<subset.count)[...]).0 }
 
     /// A model to score and the block boundary its forward pass starts from.
     private struct Variant {
