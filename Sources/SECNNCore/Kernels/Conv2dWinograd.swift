@@ -5,7 +5,7 @@
 // (`Conv2dImage.swift`).
 //
 // Each 2×2 block of output pixels (a tile) comes from the 4×4 patch of the
-// padded input under it:
+// zero-padded input under it:
 //
 //     Y = Aᵀ [ Σ_c (G g_oc Gᵀ) ⊙ (Bᵀ d_c B) ] A
 //
@@ -95,13 +95,15 @@ func winogradWeights<T: TensorScalar>(_ weight: UnsafePointer<T>, _ s: Conv2dSha
     }
 }
 
-/// One thread's buffers for a group of images: the padded image being
-/// transformed, V (16, C, group tiles) and M (16, O, group tiles).
+/// One thread's buffers for a group of images: V (16, C, group tiles) and
+/// M (16, O, group tiles).
 struct WinogradScratch<T: TensorScalar> {
-    let padded: ConvScratch<T>
     let v: UnsafeMutablePointer<T>, m: UnsafeMutablePointer<T>
-    /// Bᵀ of one channel's rows of tiles: four rows of W+2 per row of tiles.
+    /// Bᵀ of one channel's rows of tiles: four rows of W+2 per row of tiles,
+    /// whose first and last columns stay zero (the padding columns).
     let rows: UnsafeMutablePointer<T>
+    /// A row of W zeros: the padding rows above and below the image.
+    let zeros: UnsafeMutablePointer<T>
     /// Columns of V and M: the group's tiles (the last group may use fewer).
     let columns: Int
 
@@ -111,16 +113,19 @@ struct WinogradScratch<T: TensorScalar> {
         let v = UnsafeMutablePointer<T>.allocate(capacity: 16 * s.inChannels * columns)
         let m = UnsafeMutablePointer<T>.allocate(capacity: 16 * s.outChannels * columns)
         let rows = UnsafeMutablePointer<T>.allocate(capacity: 4 * (s.height / 2) * s.paddedWidth)
-        defer { v.deallocate(); m.deallocate(); rows.deallocate() }
-        ConvScratch<T>.with(s) { padded in
-            body(WinogradScratch(padded: padded, v: v, m: m, rows: rows, columns: columns))
-        }
+        rows.initialize(repeating: 0, count: 4 * (s.height / 2) * s.paddedWidth)
+        let zeros = UnsafeMutablePointer<T>.allocate(capacity: s.width)
+        zeros.initialize(repeating: 0, count: s.width)
+        defer { v.deallocate(); m.deallocate(); rows.deallocate(); zeros.deallocate() }
+        body(WinogradScratch(v: v, m: m, rows: rows, zeros: zeros, columns: columns))
     }
 
     /// V's columns for image `n` (group slot `slot`): Bᵀ d B of every tile
     /// and channel, four values at a time. For each row of tiles, Bᵀ
-    /// combines four padded rows (whole rows; the last four columns overlap
-    /// the previous four when W+2 is not a multiple of 4). Then B combines
+    /// combines four rows of the zero-padded image, read from the image
+    /// itself (`zeros` for the padding rows), into columns 1…W of `rows`,
+    /// whose columns 0 and W+1 are the zero padding: no padded copy of the
+    /// image is made. Then B combines
     /// columns 2tx…2tx+3 of the result: for four tiles, the even lanes of
     /// eight values from column 2tx are their first columns, the odd lanes
     /// their second, and so on from 2tx+2 (the last load ends at column W+1).
@@ -130,17 +135,17 @@ struct WinogradScratch<T: TensorScalar> {
     /// (a third of the transform's time, in `perf`, when they were fresh).
     @inline(__always)
     func transformInput(_ input: UnsafePointer<T>, _ n: Int, slot: Int, _ s: Conv2dShape) {
-        padded.pad(input, n, s)
         let (width, tilesAcross, tileRows) = (s.paddedWidth, s.width / 2, s.height / 2)
         let step = s.inChannels * columns
         for c in 0..<s.inChannels {
-            let plane = UnsafePointer(padded.image) + c * s.paddedPlane
+            let plane = input + (n * s.inChannels + c) * s.pixels
+            // Padded row r is the image's row r − 1.
+            let row = { (r: Int) in r >= 1 && r <= s.height ? plane + (r - 1) * s.width : UnsafePointer(zeros) }
             for ty in 0..<tileRows {
-                let d = plane + 2 * ty * width, t = rows + 4 * ty * width
-                for chunk in 0..<((width + 3) / 4) {
-                    let x = min(4 * chunk, width - 4)
-                    let r = bTranspose(load4(d + x), load4(d + width + x), load4(d + 2 * width + x),
-                                       load4(d + 3 * width + x))
+                let (d0, d1, d2, d3) = (row(2 * ty), row(2 * ty + 1), row(2 * ty + 2), row(2 * ty + 3))
+                let t = rows + 4 * ty * width + 1
+                for x in stride(from: 0, to: s.width, by: 4) {
+                    let r = bTranspose(load4(d0 + x), load4(d1 + x), load4(d2 + x), load4(d3 + x))
                     store4(r.0, t + x); store4(r.1, t + width + x)
                     store4(r.2, t + 2 * width + x); store4(r.3, t + 3 * width + x)
                 }
