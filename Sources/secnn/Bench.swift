@@ -142,7 +142,7 @@ struct Bench: ParsableCommand {
         compute.apply()  // the GEMM ran BLAS on every thread; the kernels want it single-threaded again
         output.add("gemm_peak_gflops", peak)
         var convSeconds = 0.0, convFlops = 0.0
-        for kind in OpProfile.Kind.allCases {
+        for kind in OpKind.allCases {
             let seconds = (profile.seconds[kind] ?? 0) / Double(steps)
             output.add("profile_\(kind.rawValue)_s", seconds)
             output.add("profile_\(kind.rawValue)_share", seconds / (profile.totalSeconds / Double(steps)))

@@ -45,9 +45,13 @@ struct Score: ParsableCommand {
     @Flag(help: "Print one JSON object instead of the table.")
     var json = false
 
+    @Flag(help: "Also print where the scoring time went, by phase (profile_<phase>_s).")
+    var profile = false
+
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
+        if json && profile { throw ValidationError("--profile prints key=value lines after the table; use it without --json") }
         _ = try dataOptions.source()
         do { try options(seed: 0).validate() } catch { throw ValidationError("\(error)") }
     }
@@ -60,6 +64,7 @@ struct Score: ParsableCommand {
     func run() throws {
         compute.apply()
         var scoringSeconds = 0.0
+        let phases = profile ? ScoringProfile() : nil
         let (loaded, report) = try reportingErrors { () -> (Checkpoint, ScoreReport) in
             let loaded = try Checkpoint(contentsOf: checkpoint)
             let configuration = loaded.configuration ?? TrainingConfiguration()
@@ -70,7 +75,7 @@ struct Score: ParsableCommand {
             let scorer = try CandidateScorer(options: options(seed: seed ?? configuration.seed), training: data.train)
             let candidates = Candidate.all(blocks: loaded.network.spec.blocks.count, widenBy: widen)
             let start = Date()
-            let report = try scorer.score(loaded.network, candidates: candidates)
+            let report = try scorer.score(loaded.network, candidates: candidates, profile: phases)
             scoringSeconds = Date().timeIntervalSince(start)
             return (loaded, report)
         }
@@ -86,6 +91,9 @@ struct Score: ParsableCommand {
         output.add("eta_c", report.current.eta)
         output.add("eta_c_per_param", report.current.perParameter)
         output.add("scoring_seconds", scoringSeconds)
+        if let phases {
+            for phase in ScoringPhase.allCases { output.add("profile_\(phase.rawValue)_s", phases.seconds[phase] ?? 0) }
+        }
         output.print()
     }
 }

@@ -58,6 +58,21 @@ final class ScoreCommandTests: XCTestCase {
         XCTAssertEqual(summary, report.score, accuracy: 1e-5 * report.score, "the same subset and seed give the same η_c")
     }
 
+    func testProfilePrintsEveryPhase() throws {
+        let checkpoint = try trainedCheckpoint()
+        let result = try CLI.run("secnn", ["score", checkpoint, "--score", "kfac", "--subset", "64", "--profile"])
+        XCTAssertEqual(result.status, 0, result.transcript)
+        let phases = ["materialise", "forward", "backward", "conv_input_factor", "conv_output_factor",
+                      "conv_gradient_moments", "other_layers", "solve"]
+        let seconds = try phases.map { try XCTUnwrap(result.values["profile_\($0)_s"].flatMap(Double.init), $0) }
+        XCTAssertTrue(seconds.allSatisfy { $0 > 0 }, result.transcript)
+        let total = try XCTUnwrap(result.values["scoring_seconds"].flatMap(Double.init))
+        XCTAssertLessThanOrEqual(seconds.reduce(0, +), total, result.transcript)
+        let json = try CLI.run("secnn", ["score", checkpoint, "--json", "--profile"])
+        XCTAssertEqual(json.status, 64)
+        XCTAssertTrue(json.stderr.contains("--profile"), json.transcript)
+    }
+
     func testBadInputIsNamed() throws {
         let missing = try CLI.run("secnn", ["score", "/nonexistent/best.safetensors"])
         XCTAssertEqual(missing.status, 1)

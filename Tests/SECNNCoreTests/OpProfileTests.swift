@@ -30,7 +30,7 @@ final class OpProfileTests: XCTestCase {
         XCTAssertEqual(profile.flops[.convForward], forward)
         XCTAssertEqual(profile.flops[.convBackwardWeight], forward)
         XCTAssertEqual(profile.flops[.convBackwardData], 2.0 * 4 * 2 * 45 * 16, "the first conv needs no input gradient")
-        for kind in [OpProfile.Kind.convForward, .convBackwardData, .convBackwardWeight, .activation, .pool, .head] {
+        for kind in [OpKind.convForward, .convBackwardData, .convBackwardWeight, .activation, .pool, .head] {
             XCTAssertGreaterThan(profile.seconds[kind] ?? 0, 0, "\(kind) was timed")
         }
         XCTAssertNil(profile.seconds[.batchNorm], "no batch norm in this graph")

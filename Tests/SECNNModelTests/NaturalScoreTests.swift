@@ -1,3 +1,4 @@
+import Dispatch
 import SECNNCore
 import SECNNModel
 import XCTest
@@ -82,6 +83,25 @@ final class NaturalScoreTests: XCTestCase {
                                "\(method): \(scored.candidate)")
                 XCTAssertNotEqual(scored.score.eta, report.current.eta, "\(method): \(scored.candidate) scored as the current model")
             }
+        }
+    }
+
+    /// A scoring profile times the phases each method has, and changes no score.
+    func testScoringProfileTimesEachMethodsPhasesAndChangesNoScore() throws {
+        let (network, images) = try fixture()
+        let candidates = Candidate.all(blocks: network.spec.blocks.count, widenBy: 2)
+        for method in NaturalScoreMethod.allCases {
+            let scorer = try CandidateScorer(options: options(method), subset: images)
+            let profile = ScoringProfile()
+            let start = DispatchTime.now().uptimeNanoseconds
+            let profiled = try scorer.score(network, candidates: candidates, profile: profile)
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            XCTAssertEqual(profiled, try scorer.score(network, candidates: candidates), "\(method): the same scores")
+            var phases: Set<ScoringPhase> = [.materialise, .forward, .backward, .convGradientMoments, .otherLayers, .solve]
+            if method == .kfac { phases.formUnion([.convInputFactor, .convOutputFactor]) }
+            XCTAssertEqual(Set(profile.seconds.keys), phases, "\(method)")
+            for (phase, seconds) in profile.seconds { XCTAssertGreaterThan(seconds, 0, "\(method): \(phase)") }
+            XCTAssertLessThanOrEqual(profile.totalSeconds, elapsed, "\(method): no phase is counted twice")
         }
     }
 

@@ -49,7 +49,7 @@ public final class Graph<T: TensorScalar> {
     private var needsGradient: [Bool] = []
     private var keepsGradient: [Bool] = []
     private var backwardSteps: [((Graph<T>, Int) -> Void)?] = []
-    private var kinds: [OpProfile.Kind?] = []
+    private var kinds: [OpKind?] = []
     private var lastRecord: UInt64 = 0
     /// How to recompute a value that ops do not keep for the backward pass.
     private var rematerialisers: [Int: () -> Tensor<T>] = [:]
@@ -169,7 +169,7 @@ public final class Graph<T: TensorScalar> {
     ///
     /// `kind` and `flops` are for the profile: the forward time is the time
     /// since the previous record (ops compute their value just before).
-    func record(_ value: Tensor<T>, inputs: [Variable], kind: OpProfile.Kind, flops: Double = 0,
+    func record(_ value: Tensor<T>, inputs: [Variable], kind: OpKind, flops: Double = 0,
                 backward: @escaping (Graph<T>, Int) -> Void) -> Variable {
         let needs = inputs.contains { needsGradient[$0.id] }
         if let profile {

@@ -86,10 +86,11 @@ public struct KroneckerFactors: Sendable {
     /// several models that feed this layer the very same inputs (the shared
     /// blocks in front of a candidate) passes it back as `inputSum` for the
     /// others, which then skip its GEMM, the most expensive of the three.
+    /// `profile` times a conv's three sums separately.
     @_specialize(where T == Float)
     @discardableResult
     public mutating func accumulate<T: TensorScalar>(_ record: PerExampleRecord<T>, scale: T,
-                                                     inputSum: [Double]? = nil) -> [Double] {
+                                                     inputSum: [Double]? = nil, profile: ScoringProfile? = nil) -> [Double] {
         let (inputs, outputs) = Self.dimensions(record)
         precondition(record.weightPath == weightPath && (record.biasPath != nil) == hasBias
                      && inputs + (hasBias ? 1 : 0) == inputDimension && outputs == outputDimension,
@@ -104,11 +105,13 @@ public struct KroneckerFactors: Sendable {
                 switch record.layer {
                 case .conv2d(let shape):
                     recordSums.addConv(input: x, gradOutput: dy, hasBias: hasBias, shape: shape, scale: scale,
-                                       includingInput: inputSum == nil)
+                                       includingInput: inputSum == nil, profile: profile)
                     positions += shape.batch * shape.pixels
                 case .linear(let batch, let inputs, _):
-                    recordSums.addLinear(input: x, gradOutput: dy, hasBias: hasBias, batch: batch, inputs: inputs,
-                                         scale: scale)
+                    ScoringProfile.measure(profile, .otherLayers) {
+                        recordSums.addLinear(input: x, gradOutput: dy, hasBias: hasBias, batch: batch, inputs: inputs,
+                                             scale: scale)
+                    }
                     positions += batch
                 case .batchNorm: break  // rejected by `dimensions`
                 }
@@ -233,35 +236,43 @@ private struct Sums {
     /// image from A = im2col(xₙ) with a row of ones for the bias (I×T).
     /// Per image, S = dyₙ (O×T) gives SSᵀ by syrk, added in Double. Images
     /// are split across threads, each with its own partial sums, added in
-    /// thread order (reproducible). Σsaᵀ is the sum of the per-example
-    /// gradients, from `conv2dPerExampleGradientMoments` (which also sums
-    /// their squares: one more multiply-add per weight and image, against
-    /// the T of its GEMM).
+    /// thread order (reproducible); Σaaᵀ and Σssᵀ in two passes over the
+    /// images, so that `profile` can time them apart. Σsaᵀ is the sum of
+    /// the per-example gradients, from `conv2dPerExampleGradientMoments`
+    /// (which also sums their squares: one more multiply-add per weight and
+    /// image, against the T of its GEMM).
     @_specialize(where T == Float)
     mutating func addConv<T: TensorScalar>(
         input x: UnsafePointer<T>, gradOutput dy: UnsafePointer<T>, hasBias: Bool, shape s: Conv2dShape, scale: Double,
-        includingInput: Bool
+        includingInput: Bool, profile: ScoringProfile?
     ) {
         // One Sums each, built separately: threads must not share (copy-on-write) buffers.
         var partials = (0..<min(ComputeThreads.count, s.batch)).map { _ in Sums(inputs: inputs, outputs: outputs) }
         partials.withUnsafeMutableBufferPointer { partials in
-            parallelChunks(s.batch) { chunk, images in
-                if includingInput {
-                    partials[chunk].input.withUnsafeMutableBufferPointer { sum in
-                        if s.kernel == 3 {
-                            addConv3x3InputSum(x, images: images, hasBias: hasBias, shape: s, into: sum.baseAddress!)
-                        } else {
-                            Self.addConvInputSumByPatches(x, images: images, hasBias: hasBias, shape: s, into: sum)
+            if includingInput {
+                ScoringProfile.measure(profile, .convInputFactor) {
+                    parallelChunks(s.batch) { chunk, images in
+                        partials[chunk].input.withUnsafeMutableBufferPointer { sum in
+                            if s.kernel == 3 {
+                                addConv3x3InputSum(x, images: images, hasBias: hasBias, shape: s, into: sum.baseAddress!)
+                            } else {
+                                Self.addConvInputSumByPatches(x, images: images, hasBias: hasBias, shape: s, into: sum)
+                            }
                         }
                     }
                 }
-                partials[chunk].addConvOutputGradientSum(dy, images: images, shape: s, scale: scale)
+            }
+            ScoringProfile.measure(profile, .convOutputFactor) {
+                parallelChunks(s.batch) { chunk, images in
+                    partials[chunk].addConvOutputGradientSum(dy, images: images, shape: s, scale: scale)
+                }
             }
         }
         for partial in partials { add(partial) }
         // The moments come in (O,C,K,K) then the bias; Σsaᵀ's rows end with the bias.
-        let (exampleSum, _) = conv2dPerExampleGradientMoments(input: x, gradOutput: dy, hasBias: hasBias, shape: s,
-                                                              scale: scale)
+        let (exampleSum, _) = ScoringProfile.measure(profile, .convGradientMoments) {
+            conv2dPerExampleGradientMoments(input: x, gradOutput: dy, hasBias: hasBias, shape: s, scale: scale)
+        }
         for channel in 0..<outputs {
             for r in 0..<s.patchSize { gradient[channel * inputs + r] += exampleSum[channel * s.patchSize + r] }
             if hasBias { gradient[channel * inputs + s.patchSize] += exampleSum[s.weightCount + channel] }

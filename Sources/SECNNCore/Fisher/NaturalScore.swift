@@ -41,27 +41,32 @@ public struct NaturalScoreAccumulator: Sendable {
     /// mean loss into per-example gradients (the batch size). With `shared`,
     /// accumulators of several models share the K-FAC input sums of layers
     /// that see the very same input tensor: the first computes, the others
-    /// reuse.
+    /// reuse. `profile` times the work by kind (`ScoringPhase`).
     @_specialize(where T == Float)
     public mutating func accumulate<T: TensorScalar>(_ record: PerExampleRecord<T>, scale: T,
-                                                     sharing shared: SharedInputFactors? = nil) {
+                                                     sharing shared: SharedInputFactors? = nil,
+                                                     profile: ScoringProfile? = nil) {
         switch (settings.method, record.layer) {
         case (.kfac, .conv2d), (.kfac, .linear):
             var layer = factors.removeValue(forKey: record.weightPath) ?? KroneckerFactors(layerOf: record)
             let known = shared?.inputSum(of: record)
-            let own = layer.accumulate(record, scale: scale, inputSum: known)
+            let own = layer.accumulate(record, scale: scale, inputSum: known, profile: profile)
             if known == nil { shared?.keep(own, of: record) }
             factors[record.weightPath] = layer
+        case (_, .conv2d):
+            ScoringProfile.measure(profile, .convGradientMoments) { diagonal.accumulate(record, scale: scale) }
         default:
-            diagonal.accumulate(record, scale: scale)
+            ScoringProfile.measure(profile, .otherLayers) { diagonal.accumulate(record, scale: scale) }
         }
     }
 
     /// η summed over every layer seen. Throws if a damped Kronecker factor
     /// is not positive definite (damping far below the factors' scale).
-    public func score() throws -> Double {
-        try factors.keys.sorted().reduce(diagonal.naturalScore(epsilon: settings.epsilon)) {
-            try $0 + factors[$1]!.naturalScore(damping: settings.damping)
+    public func score(profile: ScoringProfile? = nil) throws -> Double {
+        try ScoringProfile.measure(profile, .solve) {
+            try factors.keys.sorted().reduce(diagonal.naturalScore(epsilon: settings.epsilon)) {
+                try $0 + factors[$1]!.naturalScore(damping: settings.damping)
+            }
         }
     }
 }

@@ -49,28 +49,32 @@ public struct CandidateScorer: Sendable {
     }
 
     /// η of `network` and of each candidate; candidates the limits refuse
-    /// are listed with the reason instead.
-    public func score(_ network: SECNNNetwork<Float>, candidates: [Candidate]) throws -> ScoreReport {
+    /// are listed with the reason instead. `profile` times the work by phase.
+    public func score(_ network: SECNNNetwork<Float>, candidates: [Candidate],
+                      profile: ScoringProfile? = nil) throws -> ScoreReport {
         var variants = [Variant(start: network.spec.blocks.count, network: network, settings: options.fisher)]
         var scored: [Candidate] = [], refused: [RefusedCandidate] = []
-        // Every new layer's batch-norm statistics from one forward pass over the subset.
-        let lastLayerBlock = candidates.filter { $0.op == .layer && network.spec.blocks.indices.contains($0.block) }
-            .map(\.block).max()
-        let featureStatistics = lastLayerBlock.map { network.featureStatistics(images: calibrationImages, through: $0) } ?? []
-        for candidate in candidates {
-            do {
-                let grown = try candidate.materialise(on: network, featureStatistics: featureStatistics, options: options)
-                    .network
-                variants.append(Variant(start: candidate.block, network: grown, settings: options.fisher))
-                scored.append(candidate)
-            } catch {
-                refused.append(RefusedCandidate(candidate: candidate, reason: "\(error)"))
+        ScoringProfile.measure(profile, .materialise) {
+            // Every new layer's batch-norm statistics from one forward pass over the subset.
+            let lastLayerBlock = candidates.filter { $0.op == .layer && network.spec.blocks.indices.contains($0.block) }
+                .map(\.block).max()
+            let featureStatistics = lastLayerBlock.map { network.featureStatistics(images: calibrationImages, through: $0) }
+                ?? []
+            for candidate in candidates {
+                do {
+                    let grown = try candidate.materialise(on: network, featureStatistics: featureStatistics,
+                                                          options: options).network
+                    variants.append(Variant(start: candidate.block, network: grown, settings: options.fisher))
+                    scored.append(candidate)
+                } catch {
+                    refused.append(RefusedCandidate(candidate: candidate, reason: "\(error)"))
+                }
             }
         }
-        accumulate(network, &variants)
-        let current = try variants[0].score()
+        accumulate(network, &variants, profile: profile)
+        let current = try variants[0].score(profile: profile)
         let scores = try zip(scored, variants.dropFirst()).map { candidate, variant in
-            let score = try variant.score()
+            let score = try variant.score(profile: profile)
             return CandidateScore(candidate: candidate, score: score, deltaParameters: score.parameters - current.parameters)
         }
         return ScoreReport(method: options.fisher.method.rawValue, current: current, candidates: scores,
@@ -99,8 +103,8 @@ public struct CandidateScorer: Sendable {
             accumulator = NaturalScoreAccumulator(settings: settings)
         }
 
-        func score() throws -> NaturalScore {
-            let eta = try accumulator.score()
+        func score(profile: ScoringProfile? = nil) throws -> NaturalScore {
+            let eta = try accumulator.score(profile: profile)
             guard eta.isFinite else {
                 throw ModelError.invalidConfiguration(
                     "scoring \(network.spec): η is \(eta); the model's gradients are not finite (has training diverged?)")
@@ -109,7 +113,7 @@ public struct CandidateScorer: Sendable {
         }
     }
 
-    private func accumulate(_ network: SECNNNetwork<Float>, _ variants: inout [Variant]) {
+    private func accumulate(_ network: SECNNNetwork<Float>, _ variants: inout [Variant], profile: ScoringProfile? = nil) {
         for first in stride(from: 0, to: subset.count, by: options.chunkSize) {
             let (images, labels) = subset.batch((first..<min(first + options.chunkSize, subset.count)).map { $0 }[...])
             // Every per-example gradient of a mean loss over the chunk is 1/count of the example's own.
@@ -120,8 +124,10 @@ public struct CandidateScorer: Sendable {
             var current = network
             let parameters = Self.parameters(of: current, on: prefix)
             var boundaries = [BlockBoundary(main: prefix.input(images), skip: nil)]
-            for b in current.spec.blocks.indices {
-                boundaries.append(current.forwardBlock(b, prefix, from: boundaries[b], parameters: parameters))
+            ScoringProfile.measure(profile, .forward) {
+                for b in current.spec.blocks.indices {
+                    boundaries.append(current.forwardBlock(b, prefix, from: boundaries[b], parameters: parameters))
+                }
             }
             // Layers that see the same inputs in several models (the prefix, and a candidate's layers before its change).
             let sharedInputs = SharedInputFactors()
@@ -134,18 +140,23 @@ public struct CandidateScorer: Sendable {
                 let skip = boundary.skip.map { suffix.input(prefix.value($0), differentiable: true) }
                 var state = BlockBoundary(main: main, skip: skip)
                 let suffixParameters = Self.parameters(of: variants[v].network, on: suffix)
-                for b in variants[v].start..<variants[v].network.spec.blocks.count {
-                    state = variants[v].network.forwardBlock(b, suffix, from: state, parameters: suffixParameters)
+                let loss = ScoringProfile.measure(profile, .forward) {
+                    for b in variants[v].start..<variants[v].network.spec.blocks.count {
+                        state = variants[v].network.forwardBlock(b, suffix, from: state, parameters: suffixParameters)
+                    }
+                    let logits = variants[v].network.forwardHead(suffix, from: state, parameters: suffixParameters)
+                    return suffix.crossEntropy(logits, labels: labels)
                 }
-                let logits = variants[v].network.forwardHead(suffix, from: state, parameters: suffixParameters)
-                suffix.backward(from: suffix.crossEntropy(logits, labels: labels))
+                ScoringProfile.measure(profile, .backward) { suffix.backward(from: loss) }
                 for record in suffix.perExampleRecords {
-                    variants[v].accumulator.accumulate(record, scale: scale, sharing: sharedInputs)
+                    variants[v].accumulator.accumulate(record, scale: scale, sharing: sharedInputs, profile: profile)
                 }
                 guard let prefixSkip = boundary.skip, let skip else { continue }
-                prefix.backward(seeds: [(boundary.main, suffix.gradient(main)!), (prefixSkip, suffix.gradient(skip)!)])
+                ScoringProfile.measure(profile, .backward) {
+                    prefix.backward(seeds: [(boundary.main, suffix.gradient(main)!), (prefixSkip, suffix.gradient(skip)!)])
+                }
                 for record in prefix.perExampleRecords {
-                    variants[v].accumulator.accumulate(record, scale: scale, sharing: sharedInputs)
+                    variants[v].accumulator.accumulate(record, scale: scale, sharing: sharedInputs, profile: profile)
                 }
             }
         }
