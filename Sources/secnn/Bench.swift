@@ -90,7 +90,7 @@ struct Bench: ParsableCommand {
             let optimizer = {
                 for path in paths { network.update(path) { adam.step(path, parameter: &$0, gradient: gradients[path]!.scalars) } }
             }
-            if let profile { profile.measure(.optimizer, optimizer) } else { optimizer() }
+            OpProfile.measure(profile, .optimizer, optimizer)
         }
         let train = timed { trainStep(nil) }
         summarise("train_step", train, &output)

@@ -151,10 +151,7 @@ public func conv2dBackward<T: TensorScalar>(
     guard let gradWeight else { return }
     for chunk in 0..<chunks {
         let partial = partials + chunk * partialSize
-        // partial holds gradWeightᵀ (C·K·K, O).
-        for o in 0..<s.outChannels {
-            for r in 0..<s.patchSize { gradWeight[o * s.patchSize + r] += partial[r * s.outChannels + o] }
-        }
+        addTransposed(partial, rows: s.patchSize, cols: s.outChannels, into: gradWeight)
         if let gradBias {
             for o in 0..<s.outChannels { gradBias[o] += partial[s.weightCount + o] }
         }
@@ -220,22 +217,19 @@ public func conv2dPerExampleGradientMoments<T: TensorScalar>(
             }
         }
     }
-    var sum = [Double](repeating: 0, count: count), square = sum
-    for chunk in 0..<chunks {
-        let partialSum = partials + chunk * 2 * count, partialSquare = partialSum + count
-        // Entry (o, r) of the weight is at r·O + o in the partials; the bias keeps its place.
-        for o in 0..<s.outChannels {
-            for r in 0..<s.patchSize {
-                sum[o * s.patchSize + r] += partialSum[r * s.outChannels + o]
-                square[o * s.patchSize + r] += partialSquare[r * s.outChannels + o]
+    // The chunks' sums (offset 0) or squares (offset count), added in chunk order.
+    func total(_ offset: Int) -> [Double] {
+        [Double](unsafeUninitializedCapacity: count) { total, initialized in
+            total.initialize(repeating: 0)
+            initialized = count
+            for chunk in 0..<chunks {
+                let partial = partials + chunk * 2 * count + offset
+                addTransposed(partial, rows: s.patchSize, cols: s.outChannels, into: total.baseAddress!)
+                for k in s.weightCount..<count { total[k] += partial[k] }  // the bias keeps its place
             }
         }
-        for k in s.weightCount..<count {
-            sum[k] += partialSum[k]
-            square[k] += partialSquare[k]
-        }
     }
-    return (sum, square)
+    return (total(0), total(count))
 }
 
 // MARK: - Reference

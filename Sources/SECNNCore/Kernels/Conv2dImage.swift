@@ -244,3 +244,14 @@ func transpose<T: TensorScalar>(_ source: UnsafePointer<T>, rows: Int, cols: Int
         for r in 0..<rows { row[r] = source[r * cols + c] }
     }
 }
+
+/// destination += sourceᵀ, source rows×cols row-major: how the weight
+/// gradients summed in the GEMM's (C·K·K, O) order reach the weight's (O, C·K·K).
+@inline(__always)
+func addTransposed<T: TensorScalar>(_ source: UnsafePointer<T>, rows: Int, cols: Int,
+                                    into destination: UnsafeMutablePointer<T>) {
+    for c in 0..<cols {
+        let row = destination + c * rows
+        for r in 0..<rows { row[r] += source[r * cols + c] }
+    }
+}

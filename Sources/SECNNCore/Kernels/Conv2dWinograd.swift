@@ -125,10 +125,10 @@ struct WinogradScratch<T: TensorScalar> {
     /// combines four rows of the zero-padded image, read from the image
     /// itself (`zeros` for the padding rows), into columns 1…W of `rows`,
     /// whose columns 0 and W+1 are the zero padding: no padded copy of the
-    /// image is made. Then B combines
-    /// columns 2tx…2tx+3 of the result: for four tiles, the even lanes of
-    /// eight values from column 2tx are their first columns, the odd lanes
-    /// their second, and so on from 2tx+2 (the last load ends at column W+1).
+    /// image is made. Then B combines columns 2tx…2tx+3 of the result: for
+    /// four tiles, the even lanes of eight values from column 2tx are their
+    /// first columns, the odd lanes their second, and so on from 2tx+2 (the
+    /// last load ends at column W+1).
     /// A channel's rows of tiles all go through Bᵀ before any goes through
     /// B: the loads from column 2tx+2 straddle two of the stores that wrote
     /// them, which stalls the load while those stores are still in flight
