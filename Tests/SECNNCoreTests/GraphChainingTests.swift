@@ -104,6 +104,37 @@ final class GraphChainingTests: XCTestCase {
         }
     }
 
+    /// Scoring turns parameter gradients off, and an eval-mode batch norm
+    /// then runs its one-pass backward (`batchNormEvalBackward`): the input
+    /// gradient and every per-example record are bitwise those of the full
+    /// backward, with and without the fused LeakyReLU.
+    func testEvalBatchNormWithoutParameterGradientsKeepsGradientsAndRecords() {
+        let x: Tensor<Float> = randomTensor([3, 2, 6, 6], &generator)
+        let w1: Tensor<Float> = randomTensor([3, 2, 3, 3], &generator), w2: Tensor<Float> = randomTensor([2, 3, 3, 3], &generator)
+        let gamma: Tensor<Float> = randomTensor([3], &generator), beta: Tensor<Float> = randomTensor([3], &generator)
+        let running: (mean: [Float], variance: [Float]) = ([0.3, -0.2, 0.1], [0.5, 2.0, 1.2])
+        for slope: Float? in [0.2, nil] {
+            func run(parameterGradients: Bool) -> (input: [Float], records: [[Float]]) {
+                let graph = Graph<Float>(training: false)
+                graph.collectsPerExampleRecords = true
+                graph.computesParameterGradients = parameterGradients
+                let input = graph.input(x, differentiable: true)
+                let h = graph.conv2d(input, weight: graph.parameter(w1, path: "w1"), bias: nil)
+                let a = graph.batchNorm(h, gamma: graph.parameter(gamma, path: "gamma"),
+                                        beta: graph.parameter(beta, path: "beta"), running: running,
+                                        leakyReLUSlope: slope).output
+                let y = graph.conv2d(a, weight: graph.parameter(w2, path: "w2"), bias: nil)
+                graph.backward(from: graph.crossEntropy(graph.flatten(y), labels: [0, 3, 17]))
+                return (graph.gradient(input)!.scalars,
+                        graph.perExampleRecords.flatMap { [$0.input.scalars, $0.gradOutput.scalars] })
+            }
+            let (full, scoring) = (run(parameterGradients: true), run(parameterGradients: false))
+            XCTAssertEqual(scoring.records.count, 6, "slope \(String(describing: slope)): two convs and a batch norm")
+            XCTAssertEqual(scoring.input, full.input, "slope \(String(describing: slope)): input gradient")
+            XCTAssertEqual(scoring.records, full.records, "slope \(String(describing: slope)): records")
+        }
+    }
+
     private func head(_ g: Graph<Double>, _ main: Variable, _ skip: Variable, _ w2: Variable, _ labels: [Int32]) -> Variable {
         let mixed = g.concatChannels(g.conv2d(main, weight: w2, bias: nil), skip)
         return g.crossEntropy(g.reshape(mixed, to: [2, 5 * 2 * 2]), labels: labels)

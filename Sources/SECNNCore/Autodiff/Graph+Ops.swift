@@ -174,6 +174,25 @@ extension Graph {
         }
         let variable = record(forward(), inputs: [x, gamma, beta], kind: .batchNorm) { g, id in
             var dy = g.gradient(ofOutput: id)
+            if !trainingMode, !g.computesParameterGradients, g.needsGradient(x) {
+                // Scoring: without γ's and β's gradients, eval mode's backward is one pass.
+                let gradActivated = dy
+                g.addGradient(to: x) { dx in
+                    withOperands { xp, gp, bp in
+                        gradActivated.withPointer { dyp in
+                            let run = { (dz: UnsafeMutablePointer<T>?) in
+                                batchNormEvalBackward(input: xp, gamma: gp, beta: bp, statistics: statistics, slope: slope,
+                                                      gradOutput: dyp, gradNormalised: dz, gradInput: dx,
+                                                      batch: batch, channels: channels, spatial: spatial)
+                            }
+                            if slope == nil { run(nil) } else { dy = Tensor<T>(shape: input.shape) { run($0) } }
+                        }
+                    }
+                }
+                g.keepPerExampleRecord(.batchNorm(statistics, batch: batch, channels: channels, spatial: spatial),
+                                       weight: gamma, bias: beta, input: input, gradOutput: dy)
+                return
+            }
             if let slope {
                 // Through the activation first: its sign is z = BN(x)'s, recomputed in the same pass.
                 let gradActivated = dy

@@ -131,6 +131,35 @@ public func batchNormLeakyReLUGradient<T: TensorScalar>(
     }
 }
 
+/// The input gradient of [LeakyReLU∘]BatchNorm in eval mode when γ's and
+/// β's gradients are not wanted (scoring), in one pass instead of three:
+/// eval mode's gradInput = γ/σ·dz needs no sums over the batch. With a
+/// `slope`, dz (the gradient at the batch norm's output) is also written to
+/// gradNormalised, exactly as `batchNormLeakyReLUGradient` writes it;
+/// without, dz is gradOutput. gradInput is bitwise what `batchNormBackward`
+/// writes in eval mode.
+@_specialize(where T == Float)
+public func batchNormEvalBackward<T: TensorScalar>(
+    input: UnsafePointer<T>, gamma: UnsafePointer<T>, beta: UnsafePointer<T>,
+    statistics: BatchNormStatistics<T>, slope: T?, gradOutput: UnsafePointer<T>,
+    gradNormalised: UnsafeMutablePointer<T>?, gradInput: UnsafeMutablePointer<T>,
+    batch: Int, channels: Int, spatial: Int
+) {
+    precondition(slope == nil || gradNormalised != nil, "batchNormEvalBackward: a slope needs gradNormalised")
+    forEachChannelRow(statistics, gamma, beta, batch: batch, channels: channels) { offset, scale, shift in
+        let x = input + offset * spatial, dy = gradOutput + offset * spatial, dx = gradInput + offset * spatial
+        guard let slope, let dz = gradNormalised.map({ $0 + offset * spatial }) else {
+            for i in 0..<spatial { dx[i] = scale * dy[i] }
+            return
+        }
+        for i in 0..<spatial {
+            let g = x[i] * scale + shift > 0 ? dy[i] : slope * dy[i]
+            dz[i] = g
+            dx[i] = scale * g
+        }
+    }
+}
+
 /// Calls `body(row, scale, shift)` for every (image, channel) row, images
 /// split across threads: the row's index n·C + c, and the batch norm's
 /// affine map there, z = x·scale + shift.
