@@ -167,19 +167,23 @@ final class KroneckerFactorTests: XCTestCase {
     /// The conv factors over shapes the small network does not reach: one
     /// image row and one column (every padding correction at once), a width
     /// of 2, enough images at 8×8 for a full and a partial group of the input sum
-    /// (`ConvInputFactor.swift`), 16 channels, and a 1×1 kernel (im2col).
+    /// (`ConvInputFactor.swift`), 16 channels, a 1×1 kernel (im2col), and
+    /// both ways of summing Γ: 3 outputs, 48 (syrk), and 24 over 48×48
+    /// pixels (GEMMs over two blocks of columns).
     func testConvFactorsMatchTheirDefinitionsAcrossShapes() {
-        for (batch, channels, height, width, kernel) in [(3, 2, 1, 1, 3), (2, 3, 3, 2, 3), (100, 2, 8, 8, 3),
-                                                         (2, 16, 6, 8, 3), (3, 4, 3, 3, 1)] {
-            let what = "\(batch) images \(channels)×\(height)×\(width), kernel \(kernel)"
+        for (batch, channels, height, width, kernel, outputs) in [
+            (3, 2, 1, 1, 3, 3), (2, 3, 3, 2, 3, 3), (100, 2, 8, 8, 3, 3), (2, 16, 6, 8, 3, 48), (3, 4, 3, 3, 1, 3),
+            (2, 2, 48, 48, 3, 24),
+        ] {
+            let what = "\(batch) images \(channels)×\(height)×\(width), kernel \(kernel), \(outputs) outputs"
             let images: Tensor<Float> = randomTensor([batch, channels, height, width], &generator)
-            let weight: Tensor<Float> = randomTensor([3, channels, kernel, kernel], &generator, scale: 0.5)
-            let bias: Tensor<Float> = randomTensor([3], &generator)
+            let weight: Tensor<Float> = randomTensor([outputs, channels, kernel, kernel], &generator, scale: 0.5)
+            let bias: Tensor<Float> = randomTensor([outputs], &generator)
             let g = Graph<Float>(training: false)
             g.collectsPerExampleRecords = true
             let y = g.conv2d(g.input(images), weight: g.parameter(weight, path: "conv.weight"),
                              bias: g.parameter(bias, path: "conv.bias"))
-            let classes = 3 * height * width
+            let classes = outputs * height * width
             g.backward(from: g.crossEntropy(g.reshape(y, to: [batch, classes]),
                                             labels: (0..<batch).map { Int32($0 % classes) }))
             let records = [record("conv.weight", in: g.perExampleRecords)]

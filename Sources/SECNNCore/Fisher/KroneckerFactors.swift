@@ -297,17 +297,32 @@ private struct Sums {
         }
     }
 
-    /// Σssᵀ (times scale²) over `images`: one syrk of S = dyₙ (O×T) per image.
+    /// Σssᵀ (times scale²) over `images`: S = dyₙ (O×T) per image.
+    ///
+    /// For up to 40 outputs, SSᵀ is a full GEMM over blocks of at most
+    /// 10⁶/O² columns rather than one syrk: OpenBLAS runs products of up to
+    /// 10⁶ multiply-adds through its small-matrix kernels, and for these thin
+    /// ones (O×O from O×1024) they take half syrk's time even though they
+    /// compute both triangles (24 or 32 outputs; 48 is already slower).
     private mutating func addConvOutputGradientSum<T: TensorScalar>(
         _ dy: UnsafePointer<T>, images: Range<Int>, shape s: Conv2dShape, scale: Double
     ) {
-        let o = outputs
+        let o = outputs, block = 1_000_000 / (o * o)
         let product = UnsafeMutablePointer<T>.allocate(capacity: o * o)
         defer { product.deallocate() }
         outputGradient.withUnsafeMutableBufferPointer { sum in
             for n in images {
-                T.syrkUpper(transpose: false, n: o, k: s.pixels, alpha: 1, a: dy + n * s.outputImageSize, lda: s.pixels,
-                            beta: 0, c: product, ldc: o)
+                let image = dy + n * s.outputImageSize
+                if o > 40 {
+                    T.syrkUpper(transpose: false, n: o, k: s.pixels, alpha: 1, a: image, lda: s.pixels,
+                                beta: 0, c: product, ldc: o)
+                } else {
+                    for first in stride(from: 0, to: s.pixels, by: block) {
+                        T.gemm(transposeA: false, transposeB: true, m: o, n: o, k: min(block, s.pixels - first),
+                               alpha: 1, a: image + first, lda: s.pixels, b: image + first, ldb: s.pixels,
+                               beta: first == 0 ? 0 : 1, c: product, ldc: o)
+                    }
+                }
                 Self.addUpper(product, into: sum, dimension: o, factor: scale * scale)
             }
         }
