@@ -32,10 +32,10 @@
 ///
 /// Accumulation. Each record (one batch) adds its examples through GEMMs
 /// in the record's scalar type, and the results go to Double sums. For a
-/// conv, SSᵀ and the weight gradient SAᵀ (A the patches, S the output
-/// gradients over the image's T positions) are computed one image at a
-/// time, and AAᵀ for a few images at a time (`ConvInputFactor.swift`: three
-/// at 32×32); for a linear layer, one GEMM per product covers the batch
+/// conv, SSᵀ is computed one image at a time, the weight gradient SAᵀ (A
+/// the patches, S the output gradients over the image's T positions) four
+/// images at a time, and AAᵀ for a few images at a time
+/// (`ConvInputFactor.swift`: three at 32×32); for a linear layer, one GEMM per product covers the batch
 /// (inner dimension N, the order of a conv image's H·W). So a Float sum
 /// spans a few thousand terms at most, while the totals, over hundreds of
 /// examples whose terms span orders of magnitude, are kept in Double. The
@@ -234,13 +234,12 @@ private struct Sums {
     /// Conv: Σaaᵀ by `addConv3x3InputSum` for 3×3 kernels (shifted
     /// products of horizontal patches over groups of images), otherwise per
     /// image from A = im2col(xₙ) with a row of ones for the bias (I×T).
-    /// Per image, S = dyₙ (O×T) gives SSᵀ by syrk, added in Double. Images
-    /// are split across threads, each with its own partial sums, added in
-    /// thread order (reproducible); Σaaᵀ and Σssᵀ in two passes over the
-    /// images, so that `profile` can time them apart. Σsaᵀ is the sum of
-    /// the per-example gradients, from `conv2dPerExampleGradientMoments`
-    /// (which also sums their squares: one more multiply-add per weight and
-    /// image, against the T of its GEMM).
+    /// Per image, S = dyₙ (O×T) gives SSᵀ (`addConvOutputGradientSum`), added
+    /// in Double. Images are split across threads, each with its own partial
+    /// sums, added in thread order (reproducible); Σaaᵀ and Σssᵀ in two
+    /// passes over the images, so that `profile` can time them apart. Σsaᵀ
+    /// is the sum of the per-example gradients, from
+    /// `conv2dPerExampleGradientMoments` without the squares.
     @_specialize(where T == Float)
     mutating func addConv<T: TensorScalar>(
         input x: UnsafePointer<T>, gradOutput dy: UnsafePointer<T>, hasBias: Bool, shape s: Conv2dShape, scale: Double,
@@ -271,7 +270,8 @@ private struct Sums {
         for partial in partials { add(partial) }
         // The moments come in (O,C,K,K) then the bias; Σsaᵀ's rows end with the bias.
         let (exampleSum, _) = ScoringProfile.measure(profile, .convGradientMoments) {
-            conv2dPerExampleGradientMoments(input: x, gradOutput: dy, hasBias: hasBias, shape: s, scale: scale)
+            conv2dPerExampleGradientMoments(input: x, gradOutput: dy, hasBias: hasBias, shape: s, scale: scale,
+                                            squares: false)
         }
         for channel in 0..<outputs {
             for r in 0..<s.patchSize { gradient[channel * inputs + r] += exampleSum[channel * s.patchSize + r] }

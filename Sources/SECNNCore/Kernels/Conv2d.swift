@@ -191,10 +191,17 @@ public func conv2dPerExampleGradients<T: TensorScalar>(
 /// Each thread sums in the order the GEMM writes an image's gradient,
 /// (C·K·K, O) then the bias: one contiguous pass per image that the
 /// compiler vectorises; the sums are put in (O,C,K,K) order once, at the end.
+///
+/// Without `squares` (K-FAC needs the sum alone; the squares are then
+/// zero) the GEMMs sum `floatSumImages` images' gradients in Float before
+/// each pass into Double: a few thousand terms per Float sum, as for
+/// K-FAC's other factors, and a quarter of the passes.
 @_specialize(where T == Float)
 public func conv2dPerExampleGradientMoments<T: TensorScalar>(
-    input: UnsafePointer<T>, gradOutput: UnsafePointer<T>, hasBias: Bool, shape s: Conv2dShape, scale: Double
+    input: UnsafePointer<T>, gradOutput: UnsafePointer<T>, hasBias: Bool, shape s: Conv2dShape, scale: Double,
+    squares: Bool = true
 ) -> (sum: [Double], square: [Double]) {
+    let floatSumImages = squares ? 1 : 4
     let count = s.weightCount + (hasBias ? s.outChannels : 0)
     let chunks = min(ComputeThreads.count, s.batch)
     // Per chunk: the sums, then the squares, each in the GEMM's order.
@@ -206,13 +213,20 @@ public func conv2dPerExampleGradientMoments<T: TensorScalar>(
         let gradient = UnsafeMutablePointer<T>.allocate(capacity: s.weightCount + s.outChannels)
         defer { gradient.deallocate() }
         ConvScratch<T>.with(s) { scratch in
-            for n in images {
-                imageWeightGradientTransposed(input, n, gradOutput: gradOutput, beta: 0, gradWeightTransposed: gradient,
-                                              gradBias: hasBias ? gradient + s.weightCount : nil, s, scratch)
-                for k in 0..<count {
-                    let g = Double(gradient[k]) * scale
-                    sum[k] += g
-                    square[k] += g * g
+            for first in stride(from: images.lowerBound, to: images.upperBound, by: floatSumImages) {
+                for n in first..<min(first + floatSumImages, images.upperBound) {
+                    imageWeightGradientTransposed(input, n, gradOutput: gradOutput, beta: n == first ? 0 : 1,
+                                                  gradWeightTransposed: gradient,
+                                                  gradBias: hasBias ? gradient + s.weightCount : nil, s, scratch)
+                }
+                if squares {
+                    for k in 0..<count {
+                        let g = Double(gradient[k]) * scale
+                        sum[k] += g
+                        square[k] += g * g
+                    }
+                } else {
+                    for k in 0..<count { sum[k] += Double(gradient[k]) * scale }
                 }
             }
         }
