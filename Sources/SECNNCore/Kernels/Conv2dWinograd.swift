@@ -96,9 +96,17 @@ func winogradWeights<T: TensorScalar>(_ weight: UnsafePointer<T>, _ s: Conv2dSha
 }
 
 /// One thread's buffers for a group of images: V (16, C, group tiles) and
-/// M (16, O, group tiles).
+/// M (16, O, group tiles), their 16 planes `vPlane` and `mPlane` apart.
+///
+/// A plane of whole tiles is often a multiple of 4 KiB (C = 32 channels of
+/// 256 tiles: 32 KiB), and then the 16 values a transform writes or reads
+/// per tile, one per plane, all fall in the same set of the 8-way L1 cache
+/// and evict each other. `planePadding` spreads them over 16 sets.
 struct WinogradScratch<T: TensorScalar> {
     let v: UnsafeMutablePointer<T>, m: UnsafeMutablePointer<T>
+    let vPlane: Int, mPlane: Int
+    /// Values between consecutive planes past the plane's end: one cache line.
+    static var planePadding: Int { 64 / MemoryLayout<T>.stride }
     /// Bᵀ of one channel's rows of tiles: four rows of W+2 per row of tiles,
     /// whose first and last columns stay zero (the padding columns).
     let rows: UnsafeMutablePointer<T>
@@ -110,14 +118,15 @@ struct WinogradScratch<T: TensorScalar> {
     /// Scratch for groups of up to `images` images.
     static func with(_ s: Conv2dShape, images: Int, _ body: (WinogradScratch<T>) -> Void) {
         let columns = min(s.winogradGroup, images) * s.winogradTiles
-        let v = UnsafeMutablePointer<T>.allocate(capacity: 16 * s.inChannels * columns)
-        let m = UnsafeMutablePointer<T>.allocate(capacity: 16 * s.outChannels * columns)
+        let (vPlane, mPlane) = (s.inChannels * columns + planePadding, s.outChannels * columns + planePadding)
+        let v = UnsafeMutablePointer<T>.allocate(capacity: 16 * vPlane)
+        let m = UnsafeMutablePointer<T>.allocate(capacity: 16 * mPlane)
         let rows = UnsafeMutablePointer<T>.allocate(capacity: 4 * (s.height / 2) * s.paddedWidth)
         rows.initialize(repeating: 0, count: 4 * (s.height / 2) * s.paddedWidth)
         let zeros = UnsafeMutablePointer<T>.allocate(capacity: s.width)
         zeros.initialize(repeating: 0, count: s.width)
         defer { v.deallocate(); m.deallocate(); rows.deallocate(); zeros.deallocate() }
-        body(WinogradScratch(v: v, m: m, rows: rows, zeros: zeros, columns: columns))
+        body(WinogradScratch(v: v, m: m, vPlane: vPlane, mPlane: mPlane, rows: rows, zeros: zeros, columns: columns))
     }
 
     /// V's columns for image `n` (group slot `slot`): Bᵀ d B of every tile
@@ -136,7 +145,7 @@ struct WinogradScratch<T: TensorScalar> {
     @inline(__always)
     func transformInput(_ input: UnsafePointer<T>, _ n: Int, slot: Int, _ s: Conv2dShape) {
         let (width, tilesAcross, tileRows) = (s.paddedWidth, s.width / 2, s.height / 2)
-        let step = s.inChannels * columns
+        let step = vPlane
         for c in 0..<s.inChannels {
             let plane = input + (n * s.inChannels + c) * s.pixels
             // Padded row r is the image's row r − 1.
@@ -154,7 +163,7 @@ struct WinogradScratch<T: TensorScalar> {
                 let first = slot * s.winogradTiles + ty * tilesAcross
                 for i in 0..<4 {
                     let row = UnsafePointer(rows + (4 * ty + i) * width)
-                    let v0 = v + ((4 * i) * s.inChannels + c) * columns + first
+                    let v0 = v + 4 * i * vPlane + c * columns + first
                     for tx in stride(from: 0, to: tilesAcross, by: 4) {
                         let (left, right) = (load8(row + 2 * tx), load8(row + 2 * tx + 2))
                         let b = bTranspose(left.evenHalf, left.oddHalf, right.evenHalf, right.oddHalf)
@@ -172,8 +181,8 @@ struct WinogradScratch<T: TensorScalar> {
         let (o, c) = (s.outChannels, s.inChannels)
         for xi in 0..<16 {
             T.gemm(transposeA: false, transposeB: false, m: o, n: images * s.winogradTiles, k: c,
-                   alpha: 1, a: u + xi * o * c, lda: c, b: v + xi * c * columns, ldb: columns,
-                   beta: 0, c: m + xi * o * columns, ldc: columns)
+                   alpha: 1, a: u + xi * o * c, lda: c, b: v + xi * vPlane, ldb: columns,
+                   beta: 0, c: m + xi * mPlane, ldc: columns)
         }
     }
 
@@ -184,7 +193,7 @@ struct WinogradScratch<T: TensorScalar> {
     func transformOutput(slot: Int, _ n: Int, bias: UnsafePointer<T>?, _ output: UnsafeMutablePointer<T>,
                          _ s: Conv2dShape, epilogue: ChannelAffine<T>?) {
         let (o, tilesAcross, w) = (s.outChannels, s.width / 2, s.width)
-        let stride = o * columns
+        let stride = mPlane
         for channel in 0..<o {
             let plane = output + (n * o + channel) * s.pixels, b = SIMD4(repeating: bias?[channel] ?? 0)
             for ty in 0..<(s.height / 2) {
