@@ -107,7 +107,9 @@ public struct SECNNNetwork<T: TensorScalar>: Sendable, Equatable {
     }
 
     /// Block `b`'s conv layers, before the pool: the features a layer
-    /// added to the block would see.
+    /// added to the block would see. From layer `first` on, `input` is the
+    /// features of the layers before it (candidate scoring starts a new
+    /// layer's model there).
     ///
     /// Each layer's values are released from the graph once the next layer
     /// has read them: what a backward step needs, it keeps or recomputes
@@ -116,11 +118,11 @@ public struct SECNNNetwork<T: TensorScalar>: Sendable, Equatable {
     /// records keep them: scoring runs their backward pass several times,
     /// and would recompute each time.
     public mutating func forwardLayers(
-        of b: Int, _ graph: Graph<T>, input: Variable, parameters: [String: Variable]
+        of b: Int, _ graph: Graph<T>, input: Variable, parameters: [String: Variable], from first: Int = 0
     ) -> Variable {
         let slope = T(ArchitectureSpec.slope)
         var x = input
-        for l in 0..<spec.blocks[b].layers {
+        for l in first..<spec.blocks[b].layers {
             let conv = ParameterPath.conv(b, l)
             let weight = Self.variable("\(conv).weight", parameters)
             let bias = l == 0 ? Self.variable("\(conv).bias", parameters) : nil
@@ -128,15 +130,15 @@ public struct SECNNNetwork<T: TensorScalar>: Sendable, Equatable {
                 // No dropout, no backward pass: the batch norm joins the conv's output pass.
                 let activated = inferenceConvBatchNorm(x, weight: weight, bias: bias, ParameterPath.batchNorm(b, l),
                                                        graph, parameters, leakyReLUSlope: slope)
-                if l > 0 { graph.release([x]) }
+                if l > first { graph.release([x]) }
                 x = activated
                 continue
             }
             let convolved = graph.conv2d(x, weight: weight, bias: bias)
             let dropped = l == 0 ? graph.dropout(convolved, probability: ArchitectureSpec.dropout, channels: true) : convolved
             let activated = batchNorm(dropped, ParameterPath.batchNorm(b, l), graph, parameters, leakyReLUSlope: slope)
-            // The block's input is the caller's (and may be the skip path too).
-            if !graph.collectsPerExampleRecords { graph.release([convolved, dropped] + (l > 0 ? [x] : [])) }
+            // The input is the caller's (a block's may be the skip path too).
+            if !graph.collectsPerExampleRecords { graph.release([convolved, dropped] + (l > first ? [x] : [])) }
             x = activated
         }
         return x

@@ -16,10 +16,12 @@ import SECNNCore
 /// candidate model (`Candidate.materialise`, the same model a rule's
 /// choice produces). The work shared with the current model is what the
 /// maths leaves unchanged: the blocks in front of the one a candidate
-/// grows. Per chunk, one recorded forward pass of the current model gives
-/// every block boundary; a candidate on block b runs its forward pass from
-/// boundary b only, and its backward pass continues into the shared
-/// prefix by seeding the prefix graph with the gradients of the boundary.
+/// grows, and for a new layer the block's layers before it. Per chunk, one
+/// recorded forward pass of the current model gives every block boundary
+/// and every block's features before its pool; a candidate on block b runs
+/// its forward pass from boundary b only (a new layer's from block b's
+/// features), and its backward pass continues into the shared prefix by
+/// seeding the prefix graph with the gradients where it started.
 /// The K-FAC input factors, which depend on a layer's inputs alone, are
 /// computed once per chunk for every layer input the models share.
 /// Candidates share unchanged tensors with the current model (copy on
@@ -64,7 +66,10 @@ public struct CandidateScorer: Sendable {
                 do {
                     let grown = try candidate.materialise(on: network, featureStatistics: featureStatistics,
                                                           options: options).network
-                    variants.append(Variant(start: candidate.block, network: grown, settings: options.fisher))
+                    // A new layer comes last in its block: its model starts from the block's old features.
+                    let firstLayer = candidate.op == .layer ? network.spec.blocks[candidate.block].layers : 0
+                    variants.append(Variant(start: candidate.block, firstLayer: firstLayer, network: grown,
+                                            settings: options.fisher))
                     scored.append(candidate)
                 } catch {
                     refused.append(RefusedCandidate(candidate: candidate, reason: "\(error)"))
@@ -91,14 +96,17 @@ public struct CandidateScorer: Sendable {
     /// The images that set a new layer's batch-norm statistics: the subset.
     private var calibrationImages: Tensor<Float> { subset.batch(Array(0..<subset.count)[...]).0 }
 
-    /// A model to score and the block boundary its forward pass starts from.
+    /// A model to score and where its forward pass starts: block boundary
+    /// `start`, or with `firstLayer` > 0 the features of block `start`'s
+    /// first `firstLayer` layers.
     private struct Variant {
-        let start: Int
+        let start: Int, firstLayer: Int
         var network: SECNNNetwork<Float>
         var accumulator: NaturalScoreAccumulator
 
-        init(start: Int, network: SECNNNetwork<Float>, settings: NaturalScoreSettings) {
+        init(start: Int, firstLayer: Int = 0, network: SECNNNetwork<Float>, settings: NaturalScoreSettings) {
             self.start = start
+            self.firstLayer = firstLayer
             self.network = network
             accumulator = NaturalScoreAccumulator(settings: settings)
         }
@@ -123,25 +131,37 @@ public struct CandidateScorer: Sendable {
             prefix.computesParameterGradients = false
             var current = network
             let parameters = Self.parameters(of: current, on: prefix)
-            var boundaries = [BlockBoundary(main: prefix.input(images), skip: nil)]
+            var boundaries = [BlockBoundary(main: prefix.input(images), skip: nil)], features: [Variable] = []
             ScoringProfile.measure(profile, .forward) {
                 for b in current.spec.blocks.indices {
-                    boundaries.append(current.forwardBlock(b, prefix, from: boundaries[b], parameters: parameters))
+                    features.append(current.forwardLayers(of: b, prefix, input: boundaries[b].main, parameters: parameters))
+                    boundaries.append(current.pool(features[b], prefix, from: boundaries[b]))
                 }
             }
             // Layers that see the same inputs in several models (the prefix, and a candidate's layers before its change).
             let sharedInputs = SharedInputFactors()
             for v in variants.indices {
-                let boundary = boundaries[variants[v].start]
+                let (start, firstLayer) = (variants[v].start, variants[v].firstLayer)
+                let boundary = boundaries[start]
+                // The prefix tensor the suffix starts from; the images need no gradient.
+                let (prefixMain, mainNeedsGradient) = firstLayer > 0 ? (features[start], true)
+                                                                     : (boundary.main, boundary.skip != nil)
                 let suffix = Graph<Float>(training: false)
                 suffix.collectsPerExampleRecords = true
                 suffix.computesParameterGradients = false
-                let main = suffix.input(prefix.value(boundary.main), differentiable: boundary.skip != nil)
+                let main = suffix.input(prefix.value(prefixMain), differentiable: mainNeedsGradient)
                 let skip = boundary.skip.map { suffix.input(prefix.value($0), differentiable: true) }
                 var state = BlockBoundary(main: main, skip: skip)
                 let suffixParameters = Self.parameters(of: variants[v].network, on: suffix)
                 let loss = ScoringProfile.measure(profile, .forward) {
-                    for b in variants[v].start..<variants[v].network.spec.blocks.count {
+                    var next = start
+                    if firstLayer > 0 {
+                        let grown = variants[v].network.forwardLayers(of: start, suffix, input: main,
+                                                                      parameters: suffixParameters, from: firstLayer)
+                        state = variants[v].network.pool(grown, suffix, from: state)
+                        next += 1
+                    }
+                    for b in next..<variants[v].network.spec.blocks.count {
                         state = variants[v].network.forwardBlock(b, suffix, from: state, parameters: suffixParameters)
                     }
                     let logits = variants[v].network.forwardHead(suffix, from: state, parameters: suffixParameters)
@@ -151,10 +171,10 @@ public struct CandidateScorer: Sendable {
                 for record in suffix.perExampleRecords {
                     variants[v].accumulator.accumulate(record, scale: scale, sharing: sharedInputs, profile: profile)
                 }
-                guard let prefixSkip = boundary.skip, let skip else { continue }
-                ScoringProfile.measure(profile, .backward) {
-                    prefix.backward(seeds: [(boundary.main, suffix.gradient(main)!), (prefixSkip, suffix.gradient(skip)!)])
-                }
+                var seeds = mainNeedsGradient ? [(prefixMain, suffix.gradient(main)!)] : []
+                if let prefixSkip = boundary.skip, let skip { seeds.append((prefixSkip, suffix.gradient(skip)!)) }
+                guard !seeds.isEmpty else { continue }
+                ScoringProfile.measure(profile, .backward) { prefix.backward(seeds: seeds) }
                 for record in prefix.perExampleRecords {
                     variants[v].accumulator.accumulate(record, scale: scale, sharing: sharedInputs, profile: profile)
                 }
