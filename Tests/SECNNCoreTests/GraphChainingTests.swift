@@ -106,8 +106,9 @@ final class GraphChainingTests: XCTestCase {
 
     /// Scoring turns parameter gradients off, and an eval-mode batch norm
     /// then runs its one-pass backward (`batchNormEvalBackward`): the input
-    /// gradient and every per-example record are bitwise those of the full
-    /// backward, with and without the fused LeakyReLU.
+    /// gradient and every per-example record, with the per-example gradients
+    /// it hands out, are bitwise those of the full backward, with and without
+    /// the fused LeakyReLU.
     func testEvalBatchNormWithoutParameterGradientsKeepsGradientsAndRecords() {
         let x: Tensor<Float> = randomTensor([3, 2, 6, 6], &generator)
         let w1: Tensor<Float> = randomTensor([3, 2, 3, 3], &generator), w2: Tensor<Float> = randomTensor([2, 3, 3, 3], &generator)
@@ -125,11 +126,15 @@ final class GraphChainingTests: XCTestCase {
                                         leakyReLUSlope: slope).output
                 let y = graph.conv2d(a, weight: graph.parameter(w2, path: "w2"), bias: nil)
                 graph.backward(from: graph.crossEntropy(graph.flatten(y), labels: [0, 3, 17]))
-                return (graph.gradient(input)!.scalars,
-                        graph.perExampleRecords.flatMap { [$0.input.scalars, $0.gradOutput.scalars] })
+                return (graph.gradient(input)!.scalars, graph.perExampleRecords.flatMap { record in
+                    var exampleGradients: [[Float]] = []
+                    record.forEachExample { _, weight, bias in exampleGradients += [Array(weight), Array(bias ?? .init(start: nil, count: 0))] }
+                    return [record.input.scalars, record.gradOutput.scalars] + exampleGradients
+                })
             }
             let (full, scoring) = (run(parameterGradients: true), run(parameterGradients: false))
-            XCTAssertEqual(scoring.records.count, 6, "slope \(String(describing: slope)): two convs and a batch norm")
+            // Three records (two convs, a batch norm), each with its input, output gradient and 3 examples' gradients.
+            XCTAssertEqual(scoring.records.count, 3 * (2 + 2 * 3), "slope \(String(describing: slope))")
             XCTAssertEqual(scoring.input, full.input, "slope \(String(describing: slope)): input gradient")
             XCTAssertEqual(scoring.records, full.records, "slope \(String(describing: slope)): records")
         }

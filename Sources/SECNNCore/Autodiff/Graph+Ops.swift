@@ -173,29 +173,30 @@ extension Graph {
             }
         }
         let variable = record(forward(), inputs: [x, gamma, beta], kind: .batchNorm) { g, id in
-            var dy = g.gradient(ofOutput: id)
+            let gradActivated = g.gradient(ofOutput: id)
+            // Each example's γ and β gradients, for the graph's per-example record.
+            func keepRecord(_ exampleGradients: (gamma: [T], beta: [T])) {
+                g.keepPerExampleRecord(.batchNorm(exampleGradients: exampleGradients, batch: batch, channels: channels),
+                                       weight: gamma, bias: beta, input: input, gradOutput: gradActivated)
+            }
             if !trainingMode, !g.computesParameterGradients, g.needsGradient(x) {
-                // Scoring: without γ's and β's gradients, eval mode's backward is one pass.
-                let gradActivated = dy
+                // Scoring: without γ's and β's gradients, eval mode's backward is one pass, the records' sums included.
+                var exampleGradients: (gamma: [T], beta: [T]) = ([], [])
                 g.addGradient(to: x) { dx in
                     withOperands { xp, gp, bp in
                         gradActivated.withPointer { dyp in
-                            let run = { (dz: UnsafeMutablePointer<T>?) in
-                                batchNormEvalBackward(input: xp, gamma: gp, beta: bp, statistics: statistics, slope: slope,
-                                                      gradOutput: dyp, gradNormalised: dz, gradInput: dx,
-                                                      batch: batch, channels: channels, spatial: spatial)
-                            }
-                            if slope == nil { run(nil) } else { dy = Tensor<T>(shape: input.shape) { run($0) } }
+                            exampleGradients = batchNormEvalBackward(
+                                input: xp, gamma: gp, beta: bp, statistics: statistics, slope: slope, gradOutput: dyp,
+                                gradInput: dx, batch: batch, channels: channels, spatial: spatial)
                         }
                     }
                 }
-                g.keepPerExampleRecord(.batchNorm(statistics, batch: batch, channels: channels, spatial: spatial),
-                                       weight: gamma, bias: beta, input: input, gradOutput: dy)
+                if g.collectsPerExampleRecords { keepRecord(exampleGradients) }
                 return
             }
+            var dy = gradActivated
             if let slope {
                 // Through the activation first: its sign is z = BN(x)'s, recomputed in the same pass.
-                let gradActivated = dy
                 dy = Tensor<T>(shape: input.shape) { dz in
                     withOperands { xp, gp, bp in
                         gradActivated.withPointer {
@@ -206,8 +207,14 @@ extension Graph {
                     }
                 }
             }
-            g.keepPerExampleRecord(.batchNorm(statistics, batch: batch, channels: channels, spatial: spatial),
-                                   weight: gamma, bias: beta, input: input, gradOutput: dy)
+            if g.collectsPerExampleRecords {
+                keepRecord(input.withPointer { xp in
+                    dy.withPointer {
+                        batchNormPerExampleGradients(input: xp, statistics: statistics, gradOutput: $0,
+                                                     batch: batch, channels: channels, spatial: spatial)
+                    }
+                })
+            }
             input.withPointer { xp in
                 gammaValue.withPointer { gp in
                     dy.withPointer { dyp in

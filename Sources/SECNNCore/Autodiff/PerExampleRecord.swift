@@ -1,8 +1,11 @@
 /// What an op with parameters keeps for per-example statistics: its input
 /// and the gradient of the graph's loss with respect to its output. From
 /// these two, each example's own weight gradient follows (conv: dYₙ·im2col(Xₙ)ᵀ;
-/// linear: dyₙ⊗xₙ; batch norm: Σ dy·x̂ and Σ dy), and so do the K-FAC factors
-/// (input patches and output gradients).
+/// linear: dyₙ⊗xₙ), and so do the K-FAC factors (input patches and output
+/// gradients). A batch norm's per-example gradients (Σ dz·x̂ and Σ dz, dz the
+/// gradient at the batch norm's output) are only C numbers per example, and
+/// its backward pass reads x and dz anyway: it sums them there and keeps
+/// them in the record.
 ///
 /// The gradients are those of the graph's loss: for a loss that is a mean
 /// over N examples, example n's gradient of its own loss term is N times
@@ -11,7 +14,8 @@ public struct PerExampleRecord<T: TensorScalar>: Sendable {
     public enum Layer: Sendable {
         case conv2d(Conv2dShape)
         case linear(batch: Int, inputs: Int, outputs: Int)
-        case batchNorm(BatchNormStatistics<T>, batch: Int, channels: Int, spatial: Int)
+        /// Each example's γ and β gradients, (N, C) each.
+        case batchNorm(exampleGradients: (gamma: [T], beta: [T]), batch: Int, channels: Int)
     }
 
     public let layer: Layer
@@ -20,12 +24,14 @@ public struct PerExampleRecord<T: TensorScalar>: Sendable {
     /// Path of the bias or the batch norm's beta (nil: the layer has none).
     public let biasPath: String?
     public let input: Tensor<T>
+    /// The gradient at the op's output (for batch norm fused with a
+    /// LeakyReLU, after the activation).
     public let gradOutput: Tensor<T>
 
     public var batch: Int {
         switch layer {
         case .conv2d(let shape): return shape.batch
-        case .linear(let batch, _, _), .batchNorm(_, let batch, _, _): return batch
+        case .linear(let batch, _, _), .batchNorm(_, let batch, _): return batch
         }
     }
 
@@ -51,10 +57,14 @@ public struct PerExampleRecord<T: TensorScalar>: Sendable {
                 case .linear(let batch, let inputs, let outputs):
                     linearPerExampleGradients(input: x, gradOutput: dy, hasBias: biasPath != nil,
                                               batch: batch, inputs: inputs, outputs: outputs, scaled)
-                case .batchNorm(let statistics, let batch, let channels, let spatial):
-                    batchNormPerExampleGradients(input: x, statistics: statistics, gradOutput: dy,
-                                                 batch: batch, channels: channels, spatial: spatial) { n, g, b in
-                        scaled(n, g, b)
+                case .batchNorm(let exampleGradients, let batch, let channels):
+                    exampleGradients.gamma.withUnsafeBufferPointer { gamma in
+                        exampleGradients.beta.withUnsafeBufferPointer { beta in
+                            for n in 0..<batch {
+                                let rows = (n * channels)..<((n + 1) * channels)
+                                scaled(n, UnsafeBufferPointer(rebasing: gamma[rows]), UnsafeBufferPointer(rebasing: beta[rows]))
+                            }
+                        }
                     }
                 }
             }

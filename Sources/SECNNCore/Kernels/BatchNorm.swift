@@ -131,32 +131,36 @@ public func batchNormLeakyReLUGradient<T: TensorScalar>(
     }
 }
 
-/// The input gradient of [LeakyReLU∘]BatchNorm in eval mode when γ's and
-/// β's gradients are not wanted (scoring), in one pass instead of three:
-/// eval mode's gradInput = γ/σ·dz needs no sums over the batch. With a
-/// `slope`, dz (the gradient at the batch norm's output) is also written to
-/// gradNormalised, exactly as `batchNormLeakyReLUGradient` writes it;
-/// without, dz is gradOutput. gradInput is bitwise what `batchNormBackward`
-/// writes in eval mode.
+/// The backward pass of [LeakyReLU∘]BatchNorm in eval mode when γ's and
+/// β's gradients are not wanted (scoring), in one pass over x and the
+/// gradient at the output: gradInput = γ/σ·dz, which eval mode computes
+/// without sums over the batch, and each example's own γ and β gradients
+/// (Σ dz·x̂ and Σ dz over its pixels, (N, C) each), the per-example
+/// statistics scoring needs. dz, the gradient at the batch norm's output
+/// (through the LeakyReLU when there is a `slope`), goes to a one-row buffer
+/// that `laneSums` reads while it is in cache, not to memory. Bitwise what
+/// `batchNormLeakyReLUGradient`, `batchNormBackward` and
+/// `batchNormPerExampleGradients` give.
 @_specialize(where T == Float)
 public func batchNormEvalBackward<T: TensorScalar>(
     input: UnsafePointer<T>, gamma: UnsafePointer<T>, beta: UnsafePointer<T>,
-    statistics: BatchNormStatistics<T>, slope: T?, gradOutput: UnsafePointer<T>,
-    gradNormalised: UnsafeMutablePointer<T>?, gradInput: UnsafeMutablePointer<T>,
+    statistics: BatchNormStatistics<T>, slope: T?, gradOutput: UnsafePointer<T>, gradInput: UnsafeMutablePointer<T>,
     batch: Int, channels: Int, spatial: Int
-) {
-    precondition(slope == nil || gradNormalised != nil, "batchNormEvalBackward: a slope needs gradNormalised")
-    forEachChannelRow(statistics, gamma, beta, batch: batch, channels: channels) { offset, scale, shift in
-        let x = input + offset * spatial, dy = gradOutput + offset * spatial, dx = gradInput + offset * spatial
-        guard let slope, let dz = gradNormalised.map({ $0 + offset * spatial }) else {
+) -> (gamma: [T], beta: [T]) {
+    perExampleSums(statistics, batch: batch, channels: channels, rowBuffer: slope == nil ? 0 : spatial) {
+        r, c, row in
+        let scale = gamma[c] * statistics.inverseStd[c], centre = statistics.mean[c], shift = beta[c] - centre * scale
+        let x = input + r * spatial, dy = gradOutput + r * spatial, dx = gradInput + r * spatial
+        guard let slope else {
             for i in 0..<spatial { dx[i] = scale * dy[i] }
-            return
+            return laneSums(dy, x, spatial, centre: centre)
         }
         for i in 0..<spatial {
             let g = x[i] * scale + shift > 0 ? dy[i] : slope * dy[i]
-            dz[i] = g
+            row[i] = g
             dx[i] = scale * g
         }
+        return laneSums(row, x, spatial, centre: centre)
     }
 }
 
@@ -227,39 +231,41 @@ public func batchNormBackward<T: TensorScalar>(
     }
 }
 
-/// Hands each example's gamma and beta gradients (C each) to `body`:
-/// Σ_s dy·x̂ and Σ_s dy over that example's pixels.
+/// Each example's own γ and β gradients, Σ_s dy·x̂ and Σ_s dy over its
+/// pixels, (N, C) each.
 @_specialize(where T == Float)
 public func batchNormPerExampleGradients<T: TensorScalar>(
     input: UnsafePointer<T>, statistics: BatchNormStatistics<T>, gradOutput: UnsafePointer<T>,
-    batch: Int, channels: Int, spatial: Int,
-    _ body: (Int, UnsafeBufferPointer<T>, UnsafeBufferPointer<T>) -> Void
-) {
-    // Every example's sums first, on every core (laneSums, then x̂'s 1/σ once
-    // per sum); then `body` gets them in example order.
+    batch: Int, channels: Int, spatial: Int
+) -> (gamma: [T], beta: [T]) {
+    perExampleSums(statistics, batch: batch, channels: channels, rowBuffer: 0) { r, c, _ in
+        laneSums(gradOutput + r * spatial, input + r * spatial, spatial, centre: statistics.mean[c])
+    }
+}
+
+/// Each example's γ and β gradients, (N, C) each, from `rowSums(row, c,
+/// buffer)`: (Σ dy, Σ dy·(x − mean)) over (image, channel) row n·C + c,
+/// then x̂'s 1/σ once per sum. Images are split across threads, each with
+/// a `rowBuffer`-value buffer for its rows.
+@inline(__always)
+private func perExampleSums<T: TensorScalar>(
+    _ statistics: BatchNormStatistics<T>, batch: Int, channels: Int, rowBuffer: Int,
+    _ rowSums: (Int, Int, UnsafeMutablePointer<T>) -> (plain: T, weighted: T)
+) -> (gamma: [T], beta: [T]) {
     var gammaGrads = [T](repeating: 0, count: batch * channels), betaGrads = gammaGrads
     gammaGrads.withUnsafeMutableBufferPointer { gamma in
         betaGrads.withUnsafeMutableBufferPointer { beta in
-            statistics.mean.withUnsafeBufferPointer { mean in
-                statistics.inverseStd.withUnsafeBufferPointer { inverseStd in
-                    parallelChunks(batch) { _, images in
-                        for row in (images.lowerBound * channels)..<(images.upperBound * channels) {
-                            let c = row % channels
-                            let sums = laneSums(gradOutput + row * spatial, input + row * spatial, spatial, centre: mean[c])
-                            gamma[row] = sums.weighted * inverseStd[c]
-                            beta[row] = sums.plain
-                        }
-                    }
+            parallelChunks(batch) { _, images in
+                let buffer = UnsafeMutablePointer<T>.allocate(capacity: rowBuffer)
+                defer { buffer.deallocate() }
+                for row in (images.lowerBound * channels)..<(images.upperBound * channels) {
+                    let c = row % channels
+                    let sums = rowSums(row, c, buffer)
+                    gamma[row] = sums.weighted * statistics.inverseStd[c]
+                    beta[row] = sums.plain
                 }
             }
         }
     }
-    gammaGrads.withUnsafeBufferPointer { gamma in
-        betaGrads.withUnsafeBufferPointer { beta in
-            for n in 0..<batch {
-                let rows = (n * channels)..<((n + 1) * channels)
-                body(n, UnsafeBufferPointer(rebasing: gamma[rows]), UnsafeBufferPointer(rebasing: beta[rows]))
-            }
-        }
-    }
+    return (gammaGrads, betaGrads)
 }
