@@ -195,6 +195,43 @@ final class KroneckerFactorTests: XCTestCase {
         }
     }
 
+    /// A 3×3 conv whose input begins with the channels of another input
+    /// (as after a widened block's first layer) given that input's sum as
+    /// `knownChannels` computes only the other entries, and ends with the
+    /// same Ω as from scratch: with and without a bias, over a partial group
+    /// of images, for 1 known channel of 3 and 16 of 18.
+    func testKnownChannelsGiveTheInputFactorFromScratch() {
+        for (batch, known, channels, height, width) in [(5, 1, 3, 4, 6), (4, 16, 18, 8, 8)] {
+            for bias in [true, false] {
+                let what = "\(known) of \(channels) channels known, bias \(bias)"
+                let images: Tensor<Float> = randomTensor([batch, channels, height, width], &generator)
+                let first = Tensor<Float>(shape: [batch, known, height, width], scalars: (0..<batch).flatMap { n in
+                    images.scalars[(n * channels * height * width)...].prefix(known * height * width)
+                })
+                func record(_ input: Tensor<Float>) -> PerExampleRecord<Float> {
+                    let c = input.shape[1]
+                    let g = Graph<Float>(training: false)
+                    g.collectsPerExampleRecords = true
+                    let y = g.conv2d(g.input(input), weight: g.parameter(randomTensor([2, c, 3, 3], &generator), path: "conv.weight"),
+                                     bias: bias ? g.parameter(randomTensor([2], &generator), path: "conv.bias") : nil)
+                    g.backward(from: g.crossEntropy(g.reshape(y, to: [batch, 2 * height * width]),
+                                                    labels: (0..<batch).map { Int32($0) }))
+                    return g.perExampleRecords[0]
+                }
+                var knownFactors = KroneckerFactors(layerOf: record(first))
+                let knownSum = knownFactors.accumulate(record(first), scale: Float(batch))
+                let grown = record(images)
+                var fromScratch = KroneckerFactors(layerOf: grown), fromKnown = KroneckerFactors(layerOf: grown)
+                let scratchSum = fromScratch.accumulate(grown, scale: Float(batch))
+                let knownSumGrown = fromKnown.accumulate(grown, scale: Float(batch), knownChannels: (known, knownSum))
+                // Equal but for Float rounding: the known channels' products came from other GEMMs.
+                assertClose(fromKnown.inputFactor, fromScratch.inputFactor, tolerance: 1e-6, "\(what): Ω")
+                assertClose(knownSumGrown, scratchSum, tolerance: 1e-6, "\(what): the sum handed back")
+                assertClose(fromKnown.inputFactor, definitions([grown]).omega, tolerance: 1e-5, "\(what): Ω by definition")
+            }
+        }
+    }
+
     /// Σₜ sₙₜ aₙₜᵀ from the explicit patches equals the recorded per-example
     /// gradient [W | b] (same `scale`): the conventions of the factors are
     /// those of the layer's parameters.

@@ -38,17 +38,26 @@
 // way. Images are taken in groups whose X spans about `groupColumns`
 // columns, so one Float product sums a few images (three at 32×32); the
 // groups' products are summed in Double and put in Ω's places once.
+//
+// Known channels. When the first K channels of the input are those of an
+// input whose sum is known (the conv after a widened block's first layer
+// sees the current model's channels and the new ones), only the entries
+// with a channel ≥ K are computed: X's rows of channels < K come first, so
+// the products split into the new rows against the old columns and every
+// row against the new columns.
 
 /// Adds the upper triangle of Σ aaᵀ over `images` of `input` (N,C,H,W) to
-/// `sum` (I×I, row-major, I = 9C + 1 with a bias), for a 3×3 kernel.
+/// `sum` (I×I, row-major, I = 9C + 1 with a bias), for a 3×3 kernel: the
+/// entries that involve a channel ≥ `knownChannels` (all of them for 0).
 @_specialize(where T == Float)
 func addConv3x3InputSum<T: TensorScalar>(
-    _ input: UnsafePointer<T>, images: Range<Int>, hasBias: Bool, shape s: Conv2dShape,
+    _ input: UnsafePointer<T>, images: Range<Int>, hasBias: Bool, shape s: Conv2dShape, knownChannels known: Int = 0,
     into sum: UnsafeMutablePointer<Double>
 ) {
     precondition(s.kernel == 3, "addConv3x3InputSum: kernel \(s.kernel)")
-    let layout = HorizontalPatches(s, images: images.count)
-    let parts = ShiftedProducts(channels: s.inChannels)
+    precondition(known >= 0 && known < s.inChannels, "addConv3x3InputSum: \(known) of \(s.inChannels) channels known")
+    let parts = ShiftedProducts(channels: s.inChannels, known: known)
+    let layout = HorizontalPatches(s, images: images.count, order: parts)
     let (c, rows, ld, w) = (s.inChannels, layout.rows, layout.leadingDimension, s.width)
     let x = UnsafeMutablePointer<T>.allocate(capacity: layout.count)
     // The lower triangles of the Z's stay zero: syrk writes the upper ones.
@@ -72,12 +81,21 @@ func addConv3x3InputSum<T: TensorScalar>(
         let count = min(layout.group, images.upperBound - first)
         for slot in 0..<count { layout.fill(x, slot: slot, from: input + (first + slot) * s.inputImageSize, s) }
         let k = count * layout.imageColumns
-        // F₀ against the kx' = 2 rows (c…2c−1 of X); F₁ and F₂ against kx' ∈ {0, 2} (rows 0…2c−1).
-        T.gemm(transposeA: false, transposeB: true, m: rows, n: c, k: k, alpha: 1, a: x, lda: ld,
-               b: x + c * ld, ldb: ld, beta: 0, c: products + parts.f0, ldc: c)
+        // F₀ against the kx' = 2 rows, F₁ and F₂ against the kx' ∈ {0, 2} rows: the new rows against
+        // the known channels' columns, and every row against the new channels' columns.
+        let (old, new, newRows) = (known, c - known, x + 3 * known * ld)
+        func product(_ a: UnsafePointer<T>, rows m: Int, _ b: UnsafePointer<T>, columns n: Int,
+                     into target: Int, _ width: Int) {
+            guard m > 0, n > 0 else { return }
+            T.gemm(transposeA: false, transposeB: true, m: m, n: n, k: k, alpha: 1, a: a, lda: ld, b: b, ldb: ld,
+                   beta: 0, c: products + target, ldc: width)
+        }
+        product(newRows, rows: 3 * new, x + old * ld, columns: old, into: parts.f0 + 3 * old * c, c)
+        product(x, rows: rows, newRows + new * ld, columns: new, into: parts.f0 + old, c)
         for delta in 1...2 {
-            T.gemm(transposeA: false, transposeB: true, m: rows, n: 2 * c, k: k, alpha: 1, a: x, lda: ld,
-                   b: x + delta * w, ldb: ld, beta: 0, c: products + parts.shifted(delta), ldc: 2 * c)
+            product(newRows, rows: 3 * new, x + delta * w, columns: 2 * old, into: parts.shifted(delta) + 3 * old * 2 * c,
+                    2 * c)
+            product(x, rows: rows, newRows + delta * w, columns: 2 * new, into: parts.shifted(delta) + 2 * old, 2 * c)
         }
         // Z₀(1) and Z₀(H): rows 1 and H of every image, gathered, with their sums.
         let edgeWidth = count * w
@@ -98,7 +116,7 @@ func addConv3x3InputSum<T: TensorScalar>(
         let paddedRows = count * (s.height + 2)
         for (edge, column) in [(0, 0), (1, w - 1)] {
             for channel in 0..<c {
-                let source = x + layout.row(channel: channel, kx: 1) * ld + column
+                let source = x + parts.row(channel, 1) * ld + column
                 let target = edgeColumns + (edge * c + channel) * columnStride
                 for r in 0..<paddedRows { target[r] = source[r * w] }
             }
@@ -117,36 +135,32 @@ func addConv3x3InputSum<T: TensorScalar>(
 }
 
 /// The matrix X of horizontal patches for a group of images: 3C rows, one
-/// per (channel c, kernel column kx) at `row(channel:kx:)`, and per image
+/// per (channel c, kernel column kx) at `ShiftedProducts.row`, and per image
 /// H+2 padded rows of W columns (padded rows 0 and H+1 zero: a shift by
 /// δ ≤ 2 rows from a real row reaches at most the next image's row 0), plus
 /// two rows of zeros at the end for the shifted views of the last image.
 private struct HorizontalPatches {
-    let rows: Int, channels: Int, group: Int, imageColumns: Int, leadingDimension: Int
+    let rows: Int, group: Int, imageColumns: Int, leadingDimension: Int
+    let order: ShiftedProducts
     var count: Int { rows * leadingDimension }
 
     /// About how many columns of X one group's products cover.
     static let groupColumns = 4096
 
-    init(_ s: Conv2dShape, images: Int) {
-        channels = s.inChannels
+    init(_ s: Conv2dShape, images: Int, order: ShiftedProducts) {
+        self.order = order
         rows = 3 * s.inChannels
         imageColumns = (s.height + 2) * s.width
         group = max(1, min(images, Self.groupColumns / imageColumns))
         leadingDimension = group * imageColumns + 2 * s.width
     }
 
-    /// X's row for channel c and kernel column kx: blocks of C rows for kx =
-    /// 0, 2, 1, so that the columns the products need (kx ∈ {0, 2}) are X's
-    /// first 2C rows.
-    func row(channel: Int, kx: Int) -> Int { ShiftedProducts.row(channel: channel, kx: kx, channels: channels) }
-
     /// Image (C,H,W) `image` into slot `slot`: X[row(c, kx), slot, ρ, w] = x[c, ρ−1, w+kx−1], zero outside.
     func fill<T: TensorScalar>(_ x: UnsafeMutablePointer<T>, slot: Int, from image: UnsafePointer<T>, _ s: Conv2dShape) {
         let w = s.width
         for c in 0..<s.inChannels {
             for kx in 0..<3 {
-                let row = x + row(channel: c, kx: kx) * leadingDimension + slot * imageColumns
+                let row = x + order.row(c, kx) * leadingDimension + slot * imageColumns
                 for y in 0..<s.height {
                     let target = row + (y + 1) * w, source = image + (c * s.height + y) * w
                     switch kx {
@@ -163,7 +177,8 @@ private struct HorizontalPatches {
 /// Where each product sits in one buffer (the Float products of a group and
 /// their Double totals share the layout), and how Ω is read off the totals.
 private struct ShiftedProducts {
-    let channels: Int
+    /// C, and K: the channels whose entries are known.
+    let channels: Int, known: Int
     var rows: Int { 3 * channels }
     /// F₀'s kx' = 2 columns (3C×C), then F₁'s and F₂'s kx' ∈ {0, 2} columns (3C×2C each).
     let f0 = 0
@@ -178,8 +193,19 @@ private struct ShiftedProducts {
     var rowSums: Int { zH + rows * rows }
     var count: Int { rowSums + 3 * rows }
 
-    static func row(channel: Int, kx: Int, channels: Int) -> Int { (kx == 1 ? 2 : kx / 2) * channels + channel }
-    private func row(_ channel: Int, _ kx: Int) -> Int { Self.row(channel: channel, kx: kx, channels: channels) }
+    /// X's row for channel c and kernel column kx: the known channels' rows,
+    /// then the others', each in blocks for kx = 0, 2, 1, so that the columns
+    /// the products need (kx ∈ {0, 2}) are the first two blocks of either.
+    func row(_ channel: Int, _ kx: Int) -> Int {
+        let block = kx == 1 ? 2 : kx / 2
+        return channel < known ? block * known + channel : 3 * known + block * (channels - known) + channel - known
+    }
+
+    /// F₁'s and F₂'s column for channel c and kernel column kx ∈ {0, 2}: the
+    /// known channels' columns, then the others' (F₀'s column is c itself).
+    private func column(_ channel: Int, _ kx: Int) -> Int {
+        channel < known ? row(channel, kx) : 2 * known + row(channel, kx) - 3 * known
+    }
 
     /// F_δ between X rows (c, kx) and (c', kx'), from the totals `t`.
     private func f(_ t: UnsafePointer<Double>, _ delta: Int, _ c: Int, _ kx: Int, _ cPrime: Int, _ kxPrime: Int) -> Double {
@@ -188,10 +214,10 @@ private struct ShiftedProducts {
             // Columns kx' ∈ {0, 2} are the product's; kx' = 1 borrows a pair with the same e = kx' − kx.
             let p = t + shifted(delta), at = { (a: Int, b: Int) in p[a * 2 * n + b] }
             switch (kx, kxPrime) {
-            case (_, 0), (_, 2): return at(row(c, kx), row(cPrime, kxPrime))
-            case (0, _): return at(row(c, 1), row(cPrime, 2))
-            case (2, _): return at(row(c, 1), row(cPrime, 0))
-            default: return at(row(c, 0), row(cPrime, 0)) + t[rightEdge(delta) + c * n + cPrime]
+            case (_, 0), (_, 2): return at(row(c, kx), column(cPrime, kxPrime))
+            case (0, _): return at(row(c, 1), column(cPrime, 2))
+            case (2, _): return at(row(c, 1), column(cPrime, 0))
+            default: return at(row(c, 0), column(cPrime, 0)) + t[rightEdge(delta) + c * n + cPrime]
             }
         }
         // F₀ is symmetric: its kx' = 2 columns, or its kx = 2 rows read as columns.
@@ -207,8 +233,9 @@ private struct ShiftedProducts {
         }
     }
 
-    /// Adds Ω, read off the totals, to the upper triangle of `sum` (I×I, I =
-    /// 9C + 1 with a bias). Patch index i = 9c + 3ky + kx is PyTorch's weight order.
+    /// Adds Ω's entries with a channel ≥ K, read off the totals, to the
+    /// upper triangle of `sum` (I×I, I = 9C + 1 with a bias). Patch index
+    /// i = 9c + 3ky + kx is PyTorch's weight order.
     func scatter(_ t: UnsafePointer<Double>, pixels: Int, hasBias: Bool, into sum: UnsafeMutablePointer<Double>) {
         let patch = 9 * channels, size = patch + (hasBias ? 1 : 0)
         // Ω(ky, ky') between (c, kx) and (c', kx'), for ky ≤ ky'.
@@ -221,18 +248,19 @@ private struct ShiftedProducts {
         for i in 0..<patch {
             let (c, ky, kx) = (i / 9, (i % 9) / 3, i % 3)
             let target = sum + i * size
-            for j in i..<patch {
+            // Pairs of known channels are the known sum's.
+            for j in (c >= known ? i : 9 * known)..<patch {
                 let (cPrime, kyPrime, kxPrime) = (j / 9, (j % 9) / 3, j % 3)
                 target[j] += ky <= kyPrime ? block(ky, c, kx, kyPrime, cPrime, kxPrime)
                                            : block(kyPrime, cPrime, kxPrime, ky, c, kx)
             }
             // The bias coordinate: Σ over the rows ρ that kernel row ky reads.
-            if hasBias {
+            if hasBias, c >= known {
                 let a = row(c, kx)
                 let excluded = ky == 0 ? t[rowSums + 2 * rows + a] : ky == 2 ? t[rowSums + rows + a] : 0
                 target[patch] += t[rowSums + a] - excluded
             }
         }
-        if hasBias { sum[patch * size + patch] += Double(pixels) }
+        if hasBias, known == 0 { sum[patch * size + patch] += Double(pixels) }
     }
 }

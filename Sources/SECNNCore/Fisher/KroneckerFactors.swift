@@ -86,11 +86,16 @@ public struct KroneckerFactors: Sendable {
     /// several models that feed this layer the very same inputs (the shared
     /// blocks in front of a candidate) passes it back as `inputSum` for the
     /// others, which then skip its GEMM, the most expensive of the three.
+    /// A 3×3 conv whose input begins with the channels of one whose sum is
+    /// known (the conv after a widened block's first layer) is given that
+    /// sum as `knownChannels` and computes only the entries of the others.
     /// `profile` times a conv's three sums separately.
     @_specialize(where T == Float)
     @discardableResult
     public mutating func accumulate<T: TensorScalar>(_ record: PerExampleRecord<T>, scale: T,
-                                                     inputSum: [Double]? = nil, profile: ScoringProfile? = nil) -> [Double] {
+                                                     inputSum: [Double]? = nil,
+                                                     knownChannels: (count: Int, sum: [Double])? = nil,
+                                                     profile: ScoringProfile? = nil) -> [Double] {
         let (inputs, outputs) = Self.dimensions(record)
         precondition(record.weightPath == weightPath && (record.biasPath != nil) == hasBias
                      && inputs + (hasBias ? 1 : 0) == inputDimension && outputs == outputDimension,
@@ -98,6 +103,15 @@ public struct KroneckerFactors: Sendable {
                      + "\(record.weightPath) (\(outputs)×\(inputs)\(record.biasPath == nil ? "" : " + bias"))")
         precondition(inputSum.map { $0.count == inputDimension * inputDimension } ?? true,
                      "KroneckerFactors of \(weightPath): a reused input sum has \(inputSum?.count ?? 0) entries")
+        let known = knownChannels.map { known -> Int in
+            let side = 9 * known.count + (hasBias ? 1 : 0)
+            guard case .conv2d(let shape) = record.layer, shape.kernel == 3, inputSum == nil, known.count < shape.inChannels,
+                  known.sum.count == side * side else {
+                preconditionFailure("KroneckerFactors of \(weightPath): the sum of \(known.count) known channels "
+                                    + "(\(known.sum.count) entries) does not fit this record")
+            }
+            return known.count
+        }
         let scale = Double(scale)
         var recordSums = Sums(inputs: inputDimension, outputs: outputDimension)
         record.input.withPointer { x in
@@ -105,7 +119,7 @@ public struct KroneckerFactors: Sendable {
                 switch record.layer {
                 case .conv2d(let shape):
                     recordSums.addConv(input: x, gradOutput: dy, hasBias: hasBias, shape: shape, scale: scale,
-                                       includingInput: inputSum == nil, profile: profile)
+                                       inputFrom: inputSum == nil ? known ?? 0 : nil, profile: profile)
                     positions += shape.batch * shape.pixels
                 case .linear(let batch, let inputs, _):
                     ScoringProfile.measure(profile, .otherLayers) {
@@ -118,6 +132,10 @@ public struct KroneckerFactors: Sendable {
             }
         }
         if let inputSum { recordSums.input = inputSum }
+        if let knownChannels {
+            recordSums.input.addEmbedded(knownChannels.sum, from: 9 * knownChannels.count, to: inputDimension - (hasBias ? 1 : 0),
+                                         hasBias: hasBias)
+        }
         sums.add(recordSums)
         examples += record.batch
         return recordSums.input
@@ -231,7 +249,8 @@ private struct Sums {
         }
     }
 
-    /// Conv: Σaaᵀ by `addConv3x3InputSum` for 3×3 kernels (shifted
+    /// Conv: Σaaᵀ (unless `inputFrom` is nil; its entries with a channel
+    /// ≥ `inputFrom`) by `addConv3x3InputSum` for 3×3 kernels (shifted
     /// products of horizontal patches over groups of images), otherwise per
     /// image from A = im2col(xₙ) with a row of ones for the bias (I×T).
     /// Per image, S = dyₙ (O×T) gives SSᵀ (`addConvOutputGradientSum`), added
@@ -243,17 +262,18 @@ private struct Sums {
     @_specialize(where T == Float)
     mutating func addConv<T: TensorScalar>(
         input x: UnsafePointer<T>, gradOutput dy: UnsafePointer<T>, hasBias: Bool, shape s: Conv2dShape, scale: Double,
-        includingInput: Bool, profile: ScoringProfile?
+        inputFrom known: Int?, profile: ScoringProfile?
     ) {
         // One Sums each, built separately: threads must not share (copy-on-write) buffers.
         var partials = (0..<min(ComputeThreads.count, s.batch)).map { _ in Sums(inputs: inputs, outputs: outputs) }
         partials.withUnsafeMutableBufferPointer { partials in
-            if includingInput {
+            if let known {
                 ScoringProfile.measure(profile, .convInputFactor) {
                     parallelChunks(s.batch) { chunk, images in
                         partials[chunk].input.withUnsafeMutableBufferPointer { sum in
                             if s.kernel == 3 {
-                                addConv3x3InputSum(x, images: images, hasBias: hasBias, shape: s, into: sum.baseAddress!)
+                                addConv3x3InputSum(x, images: images, hasBias: hasBias, shape: s, knownChannels: known,
+                                                   into: sum.baseAddress!)
                             } else {
                                 Self.addConvInputSumByPatches(x, images: images, hasBias: hasBias, shape: s, into: sum)
                             }
@@ -378,6 +398,18 @@ private struct ProductScratch<T: TensorScalar> {
 }
 
 extension Array where Element == Double {
+    /// Adds the upper triangle of `known`, the sum over the first of this
+    /// sum's patch entries (`from` of `to`, each then the bias when there is
+    /// one), to the same entries of this one: the patch entries keep their
+    /// indices, the bias moves from `from` to `to`.
+    fileprivate mutating func addEmbedded(_ known: [Double], from: Int, to: Int, hasBias: Bool) {
+        let (old, new) = (from + (hasBias ? 1 : 0), to + (hasBias ? 1 : 0))
+        let index = { (i: Int) in i < from ? i : to }
+        for i in 0..<old {
+            for j in i..<old { self[index(i) * new + index(j)] += known[i * old + j] }
+        }
+    }
+
     /// The full n×n matrix whose upper triangle this one holds, divided by `count` (by 1 when it is 0).
     fileprivate func symmetrised(dimension n: Int, dividedBy count: Int) -> [Double] {
         let divisor = Double(Swift.max(count, 1))

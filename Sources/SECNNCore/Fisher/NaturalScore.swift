@@ -50,7 +50,8 @@ public struct NaturalScoreAccumulator: Sendable {
         case (.kfac, .conv2d), (.kfac, .linear):
             var layer = factors.removeValue(forKey: record.weightPath) ?? KroneckerFactors(layerOf: record)
             let known = shared?.inputSum(of: record)
-            let own = layer.accumulate(record, scale: scale, inputSum: known, profile: profile)
+            let knownChannels = known == nil ? shared?.knownChannels(of: record) : nil
+            let own = layer.accumulate(record, scale: scale, inputSum: known, knownChannels: knownChannels, profile: profile)
             if known == nil { shared?.keep(own, of: record) }
             factors[record.weightPath] = layer
         case (_, .conv2d):
@@ -74,7 +75,9 @@ public struct NaturalScoreAccumulator: Sendable {
 /// The K-FAC input sums Σaaᵀ of layers computed so far for one batch of
 /// images, with the inputs they came from: a layer of another model that
 /// receives an equal input (a layer in front of a candidate's change, or
-/// before it in the same block) reuses the sum instead of recomputing it.
+/// before it in the same block) reuses the sum instead of recomputing it,
+/// and a 3×3 conv whose input only adds channels to a stored one computes
+/// only the entries of the new channels.
 /// Make a new one for every batch.
 public final class SharedInputFactors {
     private var entries: [String: [(input: AnyObject, sum: [Double])]] = [:]
@@ -85,6 +88,29 @@ public final class SharedInputFactors {
     func inputSum<T: TensorScalar>(of record: PerExampleRecord<T>) -> [Double]? {
         // Equal tensors, not just the same buffer: a candidate recomputes the unchanged layers' inputs.
         entries[record.weightPath]?.first { ($0.input as? Box<T>)?.tensor == record.input }?.sum
+    }
+
+    /// The stored sum of an input to the same 3×3 conv that the record's
+    /// input begins with: the same images, whose first channels are equal
+    /// (the conv after a widened block's first layer sees the current
+    /// model's channels, then the new ones).
+    func knownChannels<T: TensorScalar>(of record: PerExampleRecord<T>) -> (count: Int, sum: [Double])? {
+        guard case .conv2d(let shape) = record.layer, shape.kernel == 3 else { return nil }
+        for entry in entries[record.weightPath] ?? [] {
+            guard let known = (entry.input as? Box<T>)?.tensor, known.shape.count == 4, known.shape[0] == shape.batch,
+                  known.shape[1] < shape.inChannels, Array(known.shape[2...]) == [shape.height, shape.width] else { continue }
+            let (knownSize, size) = (known.shape[1] * shape.pixels, shape.inputImageSize)
+            let equal = known.withPointer { a in
+                record.input.withPointer { b in
+                    (0..<shape.batch).allSatisfy { n in
+                        UnsafeBufferPointer(start: a + n * knownSize, count: knownSize)
+                            .elementsEqual(UnsafeBufferPointer(start: b + n * size, count: knownSize))
+                    }
+                }
+            }
+            if equal { return (known.shape[1], entry.sum) }
+        }
+        return nil
     }
 
     func keep<T: TensorScalar>(_ sum: [Double], of record: PerExampleRecord<T>) {
