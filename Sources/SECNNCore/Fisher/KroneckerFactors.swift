@@ -317,17 +317,14 @@ private struct Sums {
         }
     }
 
-    /// Σssᵀ (times scale²) over `images`: S = dyₙ (O×T) per image.
-    ///
-    /// For up to 40 outputs, SSᵀ is a full GEMM over blocks of at most
-    /// 10⁶/O² columns rather than one syrk: OpenBLAS runs products of up to
-    /// 10⁶ multiply-adds through its small-matrix kernels, and for these thin
-    /// ones (O×O from O×1024) they take half syrk's time even though they
-    /// compute both triangles (24 or 32 outputs; 48 is already slower).
+    /// Σssᵀ (times scale²) over `images`: S = dyₙ (O×T) per image. Up to 40
+    /// outputs, SSᵀ is a full GEMM in `smallGEMMBlock`s of columns rather
+    /// than one syrk: OpenBLAS's small-matrix kernels take half syrk's time
+    /// on these thin products even though they compute both triangles.
     private mutating func addConvOutputGradientSum<T: TensorScalar>(
         _ dy: UnsafePointer<T>, images: Range<Int>, shape s: Conv2dShape, scale: Double
     ) {
-        let o = outputs, block = 1_000_000 / (o * o)
+        let o = outputs, block = smallGEMMBlock(m: o, n: o, k: s.pixels)
         let product = UnsafeMutablePointer<T>.allocate(capacity: o * o)
         defer { product.deallocate() }
         outputGradient.withUnsafeMutableBufferPointer { sum in

@@ -216,11 +216,14 @@ func imageWeightGradientTransposed<T: TensorScalar>(
     if s.usesShiftedTaps {
         scratch.pad(input, n, s)
         scratch.padGradient(gradOutput, n, s)
+        let block = smallGEMMBlock(m: s.inChannels, n: o, k: s.paddedPixels)
         for tap in 0..<9 {
-            T.gemm(transposeA: false, transposeB: true, m: s.inChannels, n: o, k: s.paddedPixels,
-                   alpha: 1, a: scratch.tapView(tap, s), lda: s.paddedPlane,
-                   b: scratch.paddedGradient, ldb: s.paddedPixels,
-                   beta: beta, c: gradWeightTransposed + tap * o, ldc: 9 * o)
+            for first in stride(from: 0, to: s.paddedPixels, by: block) {
+                T.gemm(transposeA: false, transposeB: true, m: s.inChannels, n: o,
+                       k: min(block, s.paddedPixels - first), alpha: 1, a: scratch.tapView(tap, s) + first,
+                       lda: s.paddedPlane, b: scratch.paddedGradient + first, ldb: s.paddedPixels,
+                       beta: first == 0 ? beta : 1, c: gradWeightTransposed + tap * o, ldc: 9 * o)
+            }
         }
     } else {
         T.gemm(transposeA: false, transposeB: true, m: s.patchSize, n: o, k: s.pixels,
