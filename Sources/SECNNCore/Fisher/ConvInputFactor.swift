@@ -140,8 +140,9 @@ func addConv3x3InputSum<T: TensorScalar>(
 /// δ ≤ 2 rows from a real row reaches at most the next image's row 0), plus
 /// two rows of zeros at the end for the shifted views of the last image.
 private struct HorizontalPatches {
-    let rows: Int, group: Int, imageColumns: Int, leadingDimension: Int
+    let group: Int, imageColumns: Int, leadingDimension: Int
     let order: ShiftedProducts
+    var rows: Int { order.rows }
     var count: Int { rows * leadingDimension }
 
     /// About how many columns of X one group's products cover.
@@ -149,7 +150,6 @@ private struct HorizontalPatches {
 
     init(_ s: Conv2dShape, images: Int, order: ShiftedProducts) {
         self.order = order
-        rows = 3 * s.inChannels
         imageColumns = (s.height + 2) * s.width
         group = max(1, min(images, Self.groupColumns / imageColumns))
         leadingDimension = group * imageColumns + 2 * s.width

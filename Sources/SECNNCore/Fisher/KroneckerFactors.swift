@@ -35,11 +35,12 @@
 /// conv, SSᵀ is computed one image at a time, the weight gradient SAᵀ (A
 /// the patches, S the output gradients over the image's T positions) four
 /// images at a time, and AAᵀ for a few images at a time
-/// (`ConvInputFactor.swift`: three at 32×32); for a linear layer, one GEMM per product covers the batch
-/// (inner dimension N, the order of a conv image's H·W). So a Float sum
-/// spans a few thousand terms at most, while the totals, over hundreds of
-/// examples whose terms span orders of magnitude, are kept in Double. The
-/// conversion costs about 1/T of the GEMMs.
+/// (`ConvInputFactor.swift`: three at 32×32); for a linear layer, one GEMM
+/// per product covers the batch (inner dimension N, the order of a conv
+/// image's H·W). So a Float sum spans a few thousand terms at most, while
+/// the totals, over hundreds of examples whose terms span orders of
+/// magnitude, are kept in Double. The conversion costs about 1/T of the
+/// GEMMs.
 public struct KroneckerFactors: Sendable {
     /// The layer's weight, for messages and for callers matching layers.
     public let weightPath: String
@@ -330,15 +331,15 @@ private struct Sums {
         outputGradient.withUnsafeMutableBufferPointer { sum in
             for n in images {
                 let image = dy + n * s.outputImageSize
-                if o > 40 {
-                    T.syrkUpper(transpose: false, n: o, k: s.pixels, alpha: 1, a: image, lda: s.pixels,
-                                beta: 0, c: product, ldc: o)
-                } else {
+                if let block {
                     for first in stride(from: 0, to: s.pixels, by: block) {
                         T.gemm(transposeA: false, transposeB: true, m: o, n: o, k: min(block, s.pixels - first),
                                alpha: 1, a: image + first, lda: s.pixels, b: image + first, ldb: s.pixels,
                                beta: first == 0 ? 0 : 1, c: product, ldc: o)
                     }
+                } else {
+                    T.syrkUpper(transpose: false, n: o, k: s.pixels, alpha: 1, a: image, lda: s.pixels,
+                                beta: 0, c: product, ldc: o)
                 }
                 Self.addUpper(product, into: sum, dimension: o, factor: scale * scale)
             }

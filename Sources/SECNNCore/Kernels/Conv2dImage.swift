@@ -216,7 +216,7 @@ func imageWeightGradientTransposed<T: TensorScalar>(
     if s.usesShiftedTaps {
         scratch.pad(input, n, s)
         scratch.padGradient(gradOutput, n, s)
-        let block = smallGEMMBlock(m: s.inChannels, n: o, k: s.paddedPixels)
+        let block = smallGEMMBlock(m: s.inChannels, n: o, k: s.paddedPixels) ?? s.paddedPixels
         for tap in 0..<9 {
             for first in stride(from: 0, to: s.paddedPixels, by: block) {
                 T.gemm(transposeA: false, transposeB: true, m: s.inChannels, n: o,

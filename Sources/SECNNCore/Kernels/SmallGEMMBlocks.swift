@@ -8,10 +8,10 @@
 // sides gain nothing: 48×48 over 1088 takes 59 µs either way.
 
 /// The column block for an M×N product over `k` columns: the size of the
-/// fewest equal blocks that keep each within the small-matrix kernels, or
-/// `k` itself when either side is over 40.
-func smallGEMMBlock(m: Int, n: Int, k: Int) -> Int {
-    guard max(m, n) <= 40 else { return k }
+/// fewest equal blocks that keep each within the small-matrix kernels; nil
+/// when either side is over 40.
+func smallGEMMBlock(m: Int, n: Int, k: Int) -> Int? {
+    guard max(m, n) <= 40 else { return nil }
     let blocks = (m * n * k + 999_999) / 1_000_000
     return (k + blocks - 1) / max(blocks, 1)
 }

@@ -87,11 +87,13 @@ public struct SECNNNetwork<T: TensorScalar>: Sendable, Equatable {
     /// 2×2 max-pool, and the skip path (started by block 0, pooled again by
     /// every later block). The stages let a caller start the forward pass
     /// part-way, from a boundary it has already computed (candidate scoring
-    /// shares the unchanged blocks in front of the one it grows).
+    /// shares the unchanged blocks in front of the one it grows), or from
+    /// layer `first` with the features of the layers before it as
+    /// `boundary.main` (`forwardLayers(from:)`).
     public mutating func forwardBlock(
-        _ b: Int, _ graph: Graph<T>, from boundary: BlockBoundary, parameters: [String: Variable]
+        _ b: Int, _ graph: Graph<T>, from boundary: BlockBoundary, parameters: [String: Variable], firstLayer first: Int = 0
     ) -> BlockBoundary {
-        pool(forwardLayers(of: b, graph, input: boundary.main, parameters: parameters), graph, from: boundary)
+        pool(forwardLayers(of: b, graph, input: boundary.main, parameters: parameters, from: first), graph, from: boundary)
     }
 
     /// The end of a block: its `features` (before the pool) pooled, and the

@@ -154,15 +154,9 @@ public struct CandidateScorer: Sendable {
                 var state = BlockBoundary(main: main, skip: skip)
                 let suffixParameters = Self.parameters(of: variants[v].network, on: suffix)
                 let loss = ScoringProfile.measure(profile, .forward) {
-                    var next = start
-                    if firstLayer > 0 {
-                        let grown = variants[v].network.forwardLayers(of: start, suffix, input: main,
-                                                                      parameters: suffixParameters, from: firstLayer)
-                        state = variants[v].network.pool(grown, suffix, from: state)
-                        next += 1
-                    }
-                    for b in next..<variants[v].network.spec.blocks.count {
-                        state = variants[v].network.forwardBlock(b, suffix, from: state, parameters: suffixParameters)
+                    for b in start..<variants[v].network.spec.blocks.count {
+                        state = variants[v].network.forwardBlock(b, suffix, from: state, parameters: suffixParameters,
+                                                                 firstLayer: b == start ? firstLayer : 0)
                     }
                     let logits = variants[v].network.forwardHead(suffix, from: state, parameters: suffixParameters)
                     return suffix.crossEntropy(logits, labels: labels)
