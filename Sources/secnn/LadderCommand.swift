@@ -22,10 +22,10 @@ struct LadderCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(ladder), as: UTF8.self))
             return
         }
-        print("rung   params  architecture              epoch  val_acc  test_acc  file")
+        print("rung   params    MFLOPs  architecture              epoch  val_acc  test_acc  file")
         for (index, rung) in ladder.rungs.enumerated() {
-            print(String(format: "%4d  %7d  %-24@  %5d  %7.4f  %8.4f  %@", index + 1, rung.parameters,
-                         rung.architecture, rung.epoch, rung.validationAccuracy, rung.testAccuracy,
+            print(String(format: "%4d  %7d  %8.2f  %-24@  %5d  %7.4f  %8.4f  %@", index + 1, rung.parameters,
+                         Double(rung.flops) / 1e6, rung.architecture, rung.epoch, rung.validationAccuracy, rung.testAccuracy,
                          (directory as NSString).appendingPathComponent(rung.file)))
         }
     }

@@ -8,7 +8,7 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a SECNN network with the paper's recipe.",
         discussion: """
-            Prints one line per epoch and ends with key=value lines (params=, \
+            Prints one line per epoch and ends with key=value lines (params=, flops=, \
             test_accuracy=, checkpoint=, …). The checkpoint with the best \
             validation accuracy is OUT/best.safetensors; OUT/last.safetensors \
             holds the latest epoch.
@@ -257,6 +257,7 @@ struct Train: ParsableCommand {
         var output = KeyValueOutput()
         if json { output.add("event", "summary") }
         output.add("params", summary.parameters)
+        output.add("flops", summary.multiplyAdds)
         output.add("epochs", summary.epochs)
         output.add("best_epoch", summary.bestEpoch)
         output.add("val_accuracy", summary.bestValidationAccuracy)

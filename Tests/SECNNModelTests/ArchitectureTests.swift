@@ -9,6 +9,22 @@ final class ArchitectureTests: XCTestCase {
         XCTAssertEqual(try ArchitectureSpec(parsing: "16x2,16x1,16x1").parameterCount, 11360)
     }
 
+    /// Multiply-adds per image, counted by hand from the layer shapes.
+    func testMultiplyAddsCountedByHand() throws {
+        // 32×32×3: 3→16 conv at 32² (16·3·9·1024), 16→16 at 16² and 8² (16·16·9·256, ·64),
+        // the 1×1 mix of 16+16 channels to 10 at 4² (10·32·16), fc1 160→20, fc2 20→10.
+        let start = 442_368 + 589_824 + 147_456 + 5_120 + 3_200 + 200
+        XCTAssertEqual(try ArchitectureSpec(parsing: "16x1,16x1,16x1").multiplyAdds, start)
+        XCTAssertEqual(start, 1_188_168)
+        // An added layer on block 0 costs 16·16·9 at 32²; the same layer on block 2 costs 16× less.
+        XCTAssertEqual(try ArchitectureSpec(parsing: "16x2,16x1,16x1").multiplyAdds, start + 2_359_296)
+        XCTAssertEqual(try ArchitectureSpec(parsing: "16x1,16x1,16x2").multiplyAdds, start + 147_456)
+        // Digits, 8×8×1: convs at 8², 4², 2² (16·1·9·64, 16·16·9·16, ·4), the mix at 1×1 (10·32),
+        // fc1 10→20, fc2 20→10.
+        let digits = try ArchitectureSpec(parsing: "16x1,16x1,16x1", inputChannels: 1, inputHeight: 8, inputWidth: 8)
+        XCTAssertEqual(digits.multiplyAdds, 9_216 + 36_864 + 9_216 + 320 + 200 + 200)
+    }
+
     /// An inference graph applies each eval-mode batch norm and LeakyReLU to
     /// a conv's output planes as the conv writes them (Winograd convs and the
     /// others alike): the logits are an eval graph's, bit for bit, with

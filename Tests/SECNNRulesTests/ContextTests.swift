@@ -33,6 +33,14 @@ final class ContextTests: XCTestCase {
                 check(c.block, 2, "c.block"); check(c.op, "widen", "c.op"); check(c.channels, 4, "c.channels")
                 check(c.score, 150, "c.score"); check(c.ratio, 1.5, "c.ratio"); check(c.delta_params, 600, "c.delta_params")
                 check(c.params, 12542, "c.params"); check(c.per_param, 150 / 12542, "c.per_param")
+                -- Multiply-adds per 32x32x3 image, counted by hand: the convs at 32², 16² and 8² pixels
+                -- (16·3·9·1024 + 18·16·9·256 + (16·18 + 16·16)·9·64), the 1×1 mix over 16+16 channels
+                -- at 4×4 (10·32·16), fc1 (20·160) and fc2 (10·20).
+                check(ctx.model.flops, 442368 + 663552 + 313344 + 5120 + 3200 + 200, "model.flops")
+                -- Widening block 2 to 20: (20·18 + 20·20)·9·64 and a mix over 16+20 channels.
+                check(c.flops, 442368 + 663552 + 437760 + 5760 + 3200 + 200, "c.flops")
+                check(c.delta_flops, c.flops - ctx.model.flops, "c.delta_flops")
+                check(math.type(c.delta_flops), "integer", "math.type(c.delta_flops)")
                 local h = ctx.history[1]
                 check(h.epoch, 1, "h.epoch"); check(h.block, 1, "h.block"); check(h.op, "widen", "h.op")
                 check(h.channels, 2, "h.channels"); check(h.params_before, 9024, "h.params_before")

@@ -22,3 +22,16 @@ public struct Candidate: Codable, Equatable, Hashable, Sendable, CustomStringCon
         op == .layer ? "layer on block \(block)" : "widen block \(block) by \(channels)"
     }
 }
+
+extension ArchitectureSpec {
+    /// The architecture `candidate` would make of this one (no checks: the
+    /// growth operations check their own preconditions).
+    public func applying(_ candidate: Candidate) -> ArchitectureSpec {
+        var grown = self
+        switch candidate.op {
+        case .layer: grown.blocks[candidate.block].layers += 1
+        case .widen: grown.blocks[candidate.block].channels += candidate.channels
+        }
+        return grown
+    }
+}

@@ -12,7 +12,9 @@ public protocol TrainingObserver: AnyObject {
 
 /// What a finished run reports.
 public struct TrainingSummary: Sendable {
+    /// The final model's size and its multiply-adds per image.
     public var parameters: Int
+    public var multiplyAdds: Int
     public var epochs: Int
     public var bestEpoch: Int
     public var bestValidationAccuracy: Double
@@ -97,7 +99,8 @@ public final class Trainer {
         }
         let best = try Checkpoint(contentsOf: bestCheckpointPath)
         return TrainingSummary(
-            parameters: network.parameterCount, epochs: state.epoch, bestEpoch: state.bestEpoch,
+            parameters: network.parameterCount, multiplyAdds: network.spec.multiplyAdds, epochs: state.epoch,
+            bestEpoch: state.bestEpoch,
             bestValidationAccuracy: state.bestValidationAccuracy, test: best.network.evaluate(data.test),
             bestCheckpoint: bestCheckpointPath, lastCheckpoint: lastCheckpointPath,
             seconds: Date().timeIntervalSince(start))

@@ -46,7 +46,7 @@ extension RuleCheck {
             let startParameters = architecture.parameterCount
             var history: [ExpansionRecord] = []
             for (after, candidate) in expansions {
-                let grown = Self.grow(architecture, candidate)
+                let grown = architecture.applying(candidate)
                 history.append(ExpansionRecord(epoch: after, candidate: candidate,
                                                parametersBefore: architecture.parameterCount,
                                                parametersAfter: grown.parameterCount, ratio: 2.1,
@@ -82,7 +82,7 @@ extension RuleCheck {
                     : block.channels + candidate.channels <= limits.maxChannelsPerBlock ?? .max
             }
             let scores = allowed.enumerated().map { index, candidate in
-                let grown = Self.grow(architecture, candidate).parameterCount
+                let grown = architecture.applying(candidate).parameterCount
                 let eta = current.eta * ratios[index % ratios.count]
                 return CandidateScore(candidate: candidate, score: NaturalScore(eta: eta, parameters: grown),
                                       deltaParameters: grown - parameters)
@@ -90,15 +90,6 @@ extension RuleCheck {
             var context = context
             context.scores = ScoreReport(method: rule.scoreMethod.rawValue, current: current, candidates: scores, refused: [])
             return context
-        }
-
-        private static func grow(_ architecture: ArchitectureSpec, _ candidate: Candidate) -> ArchitectureSpec {
-            var grown = architecture
-            switch candidate.op {
-            case .layer: grown.blocks[candidate.block].layers += 1
-            case .widen: grown.blocks[candidate.block].channels += candidate.channels
-            }
-            return grown
         }
     }
 }

@@ -10,11 +10,16 @@ extension RuleContext {
                 "block": .integer(index), "channels": .integer(block.channels), "layers": .integer(block.layers),
             ])
         }
-        let candidates = scores.map { report in report.candidates.map { Self.luaValue($0, current: report.current) } }
+        let candidates = scores.map { report in
+            report.candidates.map { Self.luaValue($0, current: report.current, architecture: architecture) }
+        }
         var fields: [String: LuaValue] = [
             "epoch": .integer(epoch),
             "epochs": .integer(epochs),
-            "model": .record(["params": .integer(architecture.parameterCount), "blocks": .array(blocks)]),
+            "model": .record([
+                "params": .integer(architecture.parameterCount), "flops": .integer(architecture.multiplyAdds),
+                "blocks": .array(blocks),
+            ]),
             "candidates": .array(candidates ?? []),
             "history": .array(history.map(Self.luaValue)),
             "metrics": .array(metrics.map(Self.luaValue)),
@@ -29,12 +34,18 @@ extension RuleContext {
         return .record(fields)
     }
 
-    private static func luaValue(_ scored: CandidateScore, current: NaturalScore) -> LuaValue {
-        .record([
+    /// A scored candidate, with its compute cost besides its size: the
+    /// multiply-adds per image it adds (`delta_flops`, from the architecture
+    /// it makes of `architecture`).
+    private static func luaValue(_ scored: CandidateScore, current: NaturalScore,
+                                 architecture: ArchitectureSpec) -> LuaValue {
+        let flops = architecture.applying(scored.candidate).multiplyAdds
+        return .record([
             "block": .integer(scored.candidate.block), "op": .string(scored.candidate.op.rawValue),
             "channels": .integer(scored.candidate.channels), "score": .number(scored.score.eta),
             "ratio": .number(scored.score.eta / current.eta), "delta_params": .integer(scored.deltaParameters),
             "params": .integer(scored.score.parameters), "per_param": .number(scored.score.perParameter),
+            "flops": .integer(flops), "delta_flops": .integer(flops - architecture.multiplyAdds),
         ])
     }
 

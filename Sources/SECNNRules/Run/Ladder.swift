@@ -12,6 +12,8 @@ public struct Ladder: Codable, Equatable, Sendable {
         /// The checkpoint, relative to the run directory.
         public var file: String
         public var parameters: Int
+        /// Multiply-adds per image at inference (`ArchitectureSpec.multiplyAdds`).
+        public var flops: Int
         public var architecture: String
         /// The epoch of the best validation accuracy at this size.
         public var epoch: Int
@@ -46,7 +48,8 @@ public struct Ladder: Codable, Equatable, Sendable {
         try FileManager.default.createDirectory(atPath: (directory as NSString).appendingPathComponent(Self.folder),
                                                 withIntermediateDirectories: true)
         try checkpoint.write(toPath: (directory as NSString).appendingPathComponent(file))
-        rungs.append(Rung(file: file, parameters: parameters, architecture: checkpoint.network.spec.description,
+        rungs.append(Rung(file: file, parameters: parameters, flops: checkpoint.network.spec.multiplyAdds,
+                          architecture: checkpoint.network.spec.description,
                           epoch: epoch, validationAccuracy: validationAccuracy, testAccuracy: testAccuracy))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
