@@ -42,14 +42,33 @@ struct Train: ParsableCommand {
     @Option(help: "Images per optimisation step.")
     var batchSize = 512
 
-    @Option(help: "Adam's learning rate (halved after --patience epochs without validation improvement).")
+    @Option(help: ArgumentHelp("Adam's learning rate: where --schedule starts (plateau halves it after --patience "
+                               + "epochs without validation improvement)."))
     var lr = 2e-3
 
-    @Option(help: "Epochs without a new best validation accuracy before the learning rate halves.")
+    @Option(help: "Epochs without a new best validation accuracy before the learning rate halves (--schedule plateau).")
     var patience = 15
 
     @Option(help: "L1 penalty on all parameters.")
     var l1 = 1e-5
+
+    @Option(help: ArgumentHelp(
+        "Random crops: shift each training image by up to N pixels, zero border "
+            + "(4 is usual for 32×32; 0, the paper's, turns it off).",
+        valueName: "N"))
+    var cropPadding = 0
+
+    @Option(help: ArgumentHelp(
+        "Label smoothing: train against (1-E)·onehot + E/classes (0.1 is usual; 0, the paper's, turns it off). "
+            + "Validation and test losses stay plain.",
+        valueName: "E"))
+    var labelSmoothing = 0.0
+
+    @Option(help: ArgumentHelp(
+        "Learning-rate schedule: plateau (the paper's: halve after --patience epochs without improvement) "
+            + "or cosine (fall every step from --lr to 0 at the end of the last epoch).",
+        valueName: "plateau|cosine"))
+    var schedule = LearningRateSchedule.plateau
 
     @Option(help: ArgumentHelp(
         "Validation data: a fraction of the training set held out by the seed (default 0.1), or 'test' to validate on the test set as the paper does.",
@@ -93,6 +112,12 @@ struct Train: ParsableCommand {
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, not \(lr)") }
         guard patience >= 1 else { throw ValidationError("--patience must be at least 1, not \(patience)") }
         guard l1 >= 0, l1.isFinite else { throw ValidationError("--l1 must be at least 0, not \(l1)") }
+        guard (0...16).contains(cropPadding) else {
+            throw ValidationError("--crop-padding must be between 0 and 16 pixels, not \(cropPadding)")
+        }
+        guard labelSmoothing >= 0, labelSmoothing < 1 else {
+            throw ValidationError("--label-smoothing must be at least 0 and below 1, not \(labelSmoothing)")
+        }
         // The syntax and the blocks now; whether the image survives the pooling needs the data (in run()).
         do { _ = try ArchitectureSpec(parsing: arch, inputHeight: .max, inputWidth: .max) } catch {
             throw ValidationError("--arch: \(error)")
@@ -107,8 +132,16 @@ struct Train: ParsableCommand {
         guard scoreSubset >= 1 else { throw ValidationError("--score-subset must be at least 1, not \(scoreSubset)") }
         if quiet, json { throw ValidationError("--quiet and --json do not go together") }
         if rule == nil, !ruleArgs.isEmpty, resume == nil { throw ValidationError("--rule-arg needs --rule") }
-        if resume != nil, rule != nil || !ruleArgs.isEmpty || out != nil {
-            throw ValidationError("--resume continues a run with its own settings; --rule, --rule-arg and --out do not go with it")
+        if resume != nil {
+            // The flags that would change the run, as far as they differ from their defaults.
+            let given = [("--rule", rule != nil), ("--rule-arg", !ruleArgs.isEmpty), ("--out", out != nil),
+                         ("--crop-padding", cropPadding != 0), ("--label-smoothing", labelSmoothing != 0),
+                         ("--schedule", schedule != .plateau)].filter(\.1).map(\.0)
+            if let last = given.last {
+                let list = given.count == 1 ? last : given.dropLast().joined(separator: ", ") + " and " + last
+                throw ValidationError("--resume continues a run with its own settings; \(list) "
+                                      + (given.count == 1 ? "does" : "do") + " not go with it")
+            }
         }
     }
 
@@ -218,6 +251,9 @@ struct Train: ParsableCommand {
         configuration.learningRate = lr
         configuration.patience = patience
         configuration.l1 = l1
+        configuration.cropPadding = cropPadding
+        configuration.labelSmoothing = labelSmoothing
+        configuration.schedule = schedule
         configuration.seed = seed
         configuration.validation = try validationSource()
 
@@ -284,3 +320,4 @@ struct Train: ParsableCommand {
     }
 
 }
+extension LearningRateSchedule: ExpressibleByArgument {}

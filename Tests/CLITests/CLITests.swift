@@ -54,6 +54,31 @@ final class CLITests: XCTestCase {
         XCTAssertNotEqual(first, other, "seeds 7 and 8 wrote the same checkpoint")
     }
 
+    /// The recipe options beside the paper's on digits: the cosine rate falls
+    /// from --lr (epoch 1) to half of it (epoch 2 of 2 starts at t = ½), and
+    /// config.json records the options.
+    func testCosineScheduleWithCropsAndLabelSmoothing() throws {
+        let out = try temporaryDirectory(self).appendingPathComponent("run")
+        let train = try CLI.run("secnn", ["train", "--data", "digits", "--epochs", "2", "--seed", "1",
+                                          "--schedule", "cosine", "--crop-padding", "2", "--label-smoothing", "0.1",
+                                          "--out", out.path])
+        XCTAssertEqual(train.status, 0, train.transcript)
+        let rates = try String(contentsOf: out.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map { line -> Double in
+                let row = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                return try XCTUnwrap((row["lr"] as? NSNumber)?.doubleValue, String(line))
+            }
+        XCTAssertEqual(rates.count, 2, train.transcript)
+        XCTAssertEqual(rates.first ?? 0, 2e-3, accuracy: 1e-15)
+        XCTAssertEqual(rates.last ?? 0, 1e-3, accuracy: 1e-15)
+        XCTAssertLessThan(rates.last ?? 1, rates.first ?? 0, "epoch 2's rate is below epoch 1's")
+        let config = try String(contentsOf: out.appendingPathComponent("config.json"), encoding: .utf8)
+            .filter { !$0.isWhitespace }
+        for fragment in [#""crop_padding":2"#, #""label_smoothing":0.1"#, #""schedule":"cosine""#] {
+            XCTAssertTrue(config.contains(fragment), "config.json lacks \(fragment):\n\(config)")
+        }
+    }
+
     // MARK: - Bad input: exit codes and messages
 
     /// Usage errors exit 64 (EX_USAGE), run-time errors 1; both name the problem on stderr (`Error: …`).
@@ -94,6 +119,13 @@ final class CLITests: XCTestCase {
 
     func testValidationSplitOutOfRangeIsAUsageError() throws {
         try assertFails(["train", "--val-split", "2"], status: 64, mentions: ["--val-split", "'2'"])
+    }
+
+    func testRecipeOptionsOutOfRangeAreUsageErrors() throws {
+        try assertFails(["train", "--crop-padding=-1"], status: 64, mentions: ["--crop-padding", "-1"])
+        try assertFails(["train", "--crop-padding", "17"], status: 64, mentions: ["--crop-padding", "17"])
+        try assertFails(["train", "--label-smoothing", "1"], status: 64, mentions: ["--label-smoothing", "1.0"])
+        try assertFails(["train", "--schedule", "linear"], status: 64, mentions: ["--schedule", "linear"])
     }
 
     func testZeroEpochsIsAUsageError() throws {
@@ -170,7 +202,8 @@ final class CLITests: XCTestCase {
         }
         let train = try CLI.run("secnn", ["train", "--help"])
         XCTAssertEqual(train.status, 0, train.transcript)
-        for flag in ["--data", "--arch", "--epochs", "--seed", "--out", "--batch-size", "--lr", "--val-split", "--threads"] {
+        for flag in ["--data", "--arch", "--epochs", "--seed", "--out", "--batch-size", "--lr", "--val-split",
+                     "--threads", "--crop-padding", "--label-smoothing", "--schedule"] {
             XCTAssertTrue(train.stdout.contains(flag), "secnn train --help does not mention \(flag):\n\(train.stdout)")
         }
     }

@@ -64,6 +64,14 @@ final class InterruptResumeTests: XCTestCase {
             files: ["last.safetensors", "best.safetensors", "ladder.json"])
     }
 
+    /// Crops and the cosine rate come from the state alone, so they resume exactly too.
+    func testInterruptedRunWithCropsSmoothingAndCosineResumesBitIdentically() throws {
+        try assertResumedRunMatchesUninterrupted(
+            ["train", "--epochs", "10", "--batch-size", "16", "--seed", "4", "--schedule", "cosine",
+             "--crop-padding", "2", "--label-smoothing", "0.1"],
+            files: ["last.safetensors", "best.safetensors"])
+    }
+
     func testResumeNamesWhatIsMissing() throws {
         let root = try temporaryDirectory(self)
         let result = try CLI.run("secnn", ["train", "--resume", root.path])
@@ -72,5 +80,10 @@ final class InterruptResumeTests: XCTestCase {
         let mixed = try CLI.run("secnn", ["train", "--resume", root.path, "--rule", "paper.lua"])
         XCTAssertEqual(mixed.status, 64)
         XCTAssertTrue(mixed.stderr.contains("--resume continues a run with its own settings"), mixed.transcript)
+        // The recipe flags the user gave, by name (flags left at their defaults go unmentioned).
+        let recipe = try CLI.run("secnn", ["train", "--resume", root.path, "--crop-padding", "4",
+                                           "--schedule", "cosine", "--label-smoothing", "0"])
+        XCTAssertEqual(recipe.status, 64)
+        XCTAssertTrue(recipe.stderr.contains("--crop-padding and --schedule do not go with it"), recipe.transcript)
     }
 }

@@ -94,6 +94,10 @@ final class GradientCheckTests: XCTestCase {
         check([[4, 5]], "cross-entropy") { g, v in g.crossEntropy(v[0], labels: [0, 4, 2, 2]) }
     }
 
+    func testCrossEntropyWithLabelSmoothing() {
+        check([[4, 5]], "cross-entropy, ε 0.1") { g, v in g.crossEntropy(v[0], labels: [0, 4, 2, 2], smoothing: 0.1) }
+    }
+
     func testL1PenaltyAndAdd() {
         check([[3, 4], [5]], "l1 + add") { g, v in
             g.add(g.l1Penalty([v[0], v[1]], strength: 0.3), g.crossEntropy(v[0], labels: [1, 0, 3]))

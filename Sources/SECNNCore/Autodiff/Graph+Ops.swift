@@ -354,16 +354,18 @@ extension Graph {
     // MARK: Losses
 
     /// Mean softmax cross-entropy of logits (N,K) against labels; a scalar.
-    public func crossEntropy(_ logits: Variable, labels: [Int32]) -> Variable {
+    /// With `smoothing` ε the targets are (1−ε)·onehot + ε/K (label smoothing).
+    public func crossEntropy(_ logits: Variable, labels: [Int32], smoothing: T = 0) -> Variable {
         let z = value(logits)
         let (batch, classes) = (z.shape[0], z.shape[1])
         precondition(labels.count == batch, "crossEntropy: \(labels.count) labels for \(batch) rows")
+        precondition(smoothing >= 0 && smoothing < 1, "crossEntropy: smoothing \(smoothing) outside [0, 1)")
         var probabilities = [T](repeating: 0, count: z.count)
         let loss = z.withPointer { zp in
             labels.withUnsafeBufferPointer { lp in
                 probabilities.withUnsafeMutableBufferPointer {
-                    crossEntropyForward(logits: zp, labels: lp.baseAddress!, probabilities: $0.baseAddress!,
-                                        batch: batch, classes: classes)
+                    crossEntropyForward(logits: zp, labels: lp.baseAddress!, smoothing: smoothing,
+                                        probabilities: $0.baseAddress!, batch: batch, classes: classes)
                 }
             }
         }
@@ -372,8 +374,9 @@ extension Graph {
             probabilities.withUnsafeBufferPointer { pp in
                 labels.withUnsafeBufferPointer { lp in
                     g.addGradient(to: logits) {
-                        crossEntropyBackward(probabilities: pp.baseAddress!, labels: lp.baseAddress!, scale: scale,
-                                             gradLogits: $0, batch: batch, classes: classes)
+                        crossEntropyBackward(probabilities: pp.baseAddress!, labels: lp.baseAddress!,
+                                             smoothing: smoothing, scale: scale, gradLogits: $0, batch: batch,
+                                             classes: classes)
                     }
                 }
             }

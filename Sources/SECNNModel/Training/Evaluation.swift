@@ -19,18 +19,17 @@ public struct LabeledImages: Sendable {
     public var count: Int { labels.count }
     public var imageSize: Int { channels * height * width }
 
-    /// The images at `indices` as one batch tensor, optionally flipping some
-    /// horizontally (`flips[i]` for the i-th index).
-    public func batch(_ indices: ArraySlice<Int>, flips: [Bool]? = nil) -> (Tensor<Float>, [Int32]) {
+    /// The images at `indices` as one batch tensor, the i-th altered by
+    /// `augmentations[i]` (none when nil).
+    public func batch(_ indices: ArraySlice<Int>,
+                      augmentations: [ImageAugmentation]? = nil) -> (Tensor<Float>, [Int32]) {
         let size = imageSize
         let tensor = Tensor<Float>(shape: [indices.count, channels, height, width]) { out in
             images.withUnsafeBufferPointer { source in
                 for (slot, index) in indices.enumerated() {
                     let src = source.baseAddress! + index * size, dst = out + slot * size
-                    if flips?[slot] == true {
-                        for row in 0..<(channels * height) {
-                            for x in 0..<width { dst[row * width + x] = src[row * width + width - 1 - x] }
-                        }
+                    if let augmentation = augmentations?[slot], augmentation != .identity {
+                        augmentation.apply(src, to: dst, channels: channels, height: height, width: width)
                     } else {
                         dst.update(from: src, count: size)
                     }

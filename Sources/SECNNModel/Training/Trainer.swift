@@ -135,6 +135,9 @@ public final class Trainer {
     ///
     /// Throws `TrainingInterrupted` when `stopRequested` says so; the state
     /// then holds the epoch's progress, and the next call finishes the epoch.
+    ///
+    /// The metrics' (and the state's) learning rate is the one the epoch
+    /// started with; under the cosine schedule each step's rate falls from it.
     public func trainEpoch(observer: TrainingObserver? = nil) throws -> EpochMetrics {
         let epochStart = Date()
         var progress = state.progress ?? EpochProgress(orderGenerator: state.shuffleGenerator)
@@ -145,12 +148,16 @@ public final class Trainer {
         // A last batch of one cannot be batch-normalised; it waits for the next epoch's order.
         let usable = data.train.count % configuration.batchSize == 1 ? data.train.count - 1 : data.train.count
         let steps = (usable + configuration.batchSize - 1) / configuration.batchSize
-        optimizer.learningRate = state.learningRate
+        state.learningRate = learningRate(step: 0, of: steps)
+        let flips = configuration.flips && data.flipAugmentation, padding = configuration.cropPadding
         for step in progress.step..<steps {
+            optimizer.learningRate = learningRate(step: step, of: steps)
             let indices = order[(step * configuration.batchSize)..<min((step + 1) * configuration.batchSize, usable)]
-            let flips = configuration.flips && data.flipAugmentation
-                ? indices.map { _ in state.augmentGenerator.nextUnit() < 0.5 } : nil
-            let (images, labels) = data.train.batch(indices, flips: flips)
+            let augmentations = flips || padding > 0
+                ? indices.map { _ in
+                    ImageAugmentation.random(flips: flips, padding: padding, using: &state.augmentGenerator)
+                } : nil
+            let (images, labels) = data.train.batch(indices, augmentations: augmentations)
             let (loss, batchCorrect) = trainStep(images, labels)
             progress.lossSum += loss * Double(indices.count)
             progress.correct += batchCorrect
@@ -175,16 +182,26 @@ public final class Trainer {
             parameters: network.parameterCount, seconds: Date().timeIntervalSince(epochStart),
             imagesPerSecond: Double(seen) / trainSeconds)
         state.history.append(metrics)
-        _ = state.observe(validationAccuracy: metrics.validationAccuracy, patience: configuration.patience)
+        // Under the cosine schedule plateaus never halve the rate.
+        _ = state.observe(validationAccuracy: metrics.validationAccuracy,
+                          patience: configuration.schedule.halvesOnPlateau ? configuration.patience : .max)
         return metrics
     }
 
-    /// Forward, cross-entropy + L1, backward, Adam. Returns the batch's mean
-    /// cross-entropy and how many predictions were right.
+    /// The rate of step `step` of `steps` in the current epoch, from the
+    /// schedule and the state alone (so a resumed epoch gets the same rates).
+    private func learningRate(step: Int, of steps: Int) -> Double {
+        configuration.schedule.rate(base: configuration.learningRate, current: state.learningRate,
+                                    epoch: state.epoch, epochs: configuration.epochs, step: step, steps: steps)
+    }
+
+    /// Forward, cross-entropy (label-smoothed by the configuration) + L1,
+    /// backward, Adam. Returns the batch's mean cross-entropy, smoothed as
+    /// trained, and how many predictions were right.
     private func trainStep(_ images: Tensor<Float>, _ labels: [Int32]) -> (Double, Int) {
         let graph = Graph<Float>(training: true, generator: state.dropoutGenerator)
         let (logits, parameters) = network.forward(graph, images: images)
-        let crossEntropy = graph.crossEntropy(logits, labels: labels)
+        let crossEntropy = graph.crossEntropy(logits, labels: labels, smoothing: Float(configuration.labelSmoothing))
         let paths = network.parameterPaths
         let penalty = graph.l1Penalty(paths.map { parameters[$0]! }, strength: Float(configuration.l1))
         let loss = graph.add(crossEntropy, penalty)
