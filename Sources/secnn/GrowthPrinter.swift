@@ -20,9 +20,10 @@ final class GrowthPrinter: TrainingPrinter, GrowthObserver {
     func round(_ round: GrowthRound) {
         guard let report = round.scores,
               let best = report.candidates.max(by: { $0.score.eta < $1.score.eta }) else { return }
-        print(String(format: "score   epoch %d  %@ eta_c=%.4g over %d candidates; best %@ ratio=%.4g", round.epoch,
+        let unbiased = best.unbiasedRatio(over: report.current).map { String(format: "  unbiased=%.4g", $0) } ?? ""
+        print(String(format: "score   epoch %d  %@ eta_c=%.4g over %d candidates; best %@ ratio=%.4g%@", round.epoch,
                      report.method, report.current.eta, report.candidates.count, best.candidate.description,
-                     best.score.eta / report.current.eta))
+                     best.ratio(over: report.current), unbiased))
         fflush(stdout)
     }
 }

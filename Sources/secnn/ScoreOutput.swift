@@ -8,14 +8,14 @@ struct ScoreTable {
 
     var text: String {
         let current = report.current
-        var lines = [String(format: "current  params=%d  eta=%.6g  eta/P=%.4g  (%@)", current.parameters, current.eta,
-                            current.perParameter, report.method)]
-        lines.append("block  op      channels  delta_p   params        eta    eta/eta_c      eta/P")
+        var lines = [String(format: "current  params=%d  eta=%.6g  unbiased=%.6g  eta/P=%.4g  (%@)", current.parameters,
+                            current.eta, current.unbiasedEta ?? .nan, current.perParameter, report.method)]
+        lines.append("block  op      channels  delta_p   params        eta    eta/eta_c      eta/P   unbiased")
         for row in report.candidates {
-            lines.append(String(format: "%5d  %-6@  %8d  %7d  %7d  %9.6g  %11.4g  %9.4g", row.candidate.block,
+            lines.append(String(format: "%5d  %-6@  %8d  %7d  %7d  %9.6g  %11.4g  %9.4g  %9.6g", row.candidate.block,
                                 row.candidate.op.rawValue, row.candidate.channels, row.deltaParameters,
                                 row.score.parameters, row.score.eta, row.score.eta / current.eta,
-                                row.score.perParameter))
+                                row.score.perParameter, row.score.unbiasedEta ?? .nan))
         }
         for refused in report.refused {
             lines.append(String(format: "%5d  %-6@  refused: %@", refused.candidate.block, refused.candidate.op.rawValue,
@@ -29,13 +29,13 @@ struct ScoreTable {
 struct ScoreReportJSON: Encodable {
     struct Row: Encodable {
         var block: Int, op: String, channels: Int
-        var score: Double, ratio: Double, score_per_param: Double
+        var score: Double, ratio: Double, score_per_param: Double, unbiased: Double?
         var delta_params: Int, params: Int
     }
     struct Refused: Encodable { var block: Int, op: String, channels: Int, reason: String }
 
     var method: String
-    var score: Double, score_per_param: Double, params: Int
+    var score: Double, score_per_param: Double, unbiased: Double?, params: Int
     var candidates: [Row]
     var refused: [Refused]
 
@@ -43,11 +43,12 @@ struct ScoreReportJSON: Encodable {
         method = report.method
         score = report.current.eta
         score_per_param = report.current.perParameter
+        unbiased = report.current.unbiasedEta
         params = report.current.parameters
         candidates = report.candidates.map {
             Row(block: $0.candidate.block, op: $0.candidate.op.rawValue, channels: $0.candidate.channels,
                 score: $0.score.eta, ratio: $0.score.eta / report.current.eta, score_per_param: $0.score.perParameter,
-                delta_params: $0.deltaParameters, params: $0.score.parameters)
+                unbiased: $0.score.unbiasedEta, delta_params: $0.deltaParameters, params: $0.score.parameters)
         }
         refused = report.refused.map {
             Refused(block: $0.candidate.block, op: $0.candidate.op.rawValue, channels: $0.candidate.channels,

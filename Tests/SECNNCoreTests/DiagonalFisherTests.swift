@@ -45,6 +45,14 @@ final class DiagonalFisherTests: XCTestCase {
             }
             let actual = fisher.naturalScore(epsilon: epsilon)
             XCTAssertEqual(actual, expected, accuracy: 1e-10 * expected, "η (ε \(epsilon)) from records vs batch of one")
+            // tr(F_ε⁻¹F): each parameter counts F/(F + ε), 1 for all but the smallest gradients at the large ε.
+            let effective = vectors[0].indices.reduce(0.0) { sum, i in
+                let fisherEntry = vectors.reduce(0) { $0 + $1[i] * $1[i] } / Double(batch)
+                return sum + fisherEntry / (fisherEntry + epsilon)
+            }
+            let both = fisher.naturalScoreAndEffectiveParameters(epsilon: epsilon)
+            XCTAssertEqual(both.score, actual)
+            XCTAssertEqual(both.effectiveParameters, effective, accuracy: 1e-10 * effective, "P_eff (ε \(epsilon))")
             XCTAssertGreaterThan(expected, 0.5)
             XCTAssertLessThan(expected, Double(vectors[0].count), "each term is at most 1")
         }

@@ -261,26 +261,10 @@ final class KroneckerFactorTests: XCTestCase {
     /// vᵀ(Ω_d ⊗ Γ_d)⁻¹v with the (O·I)² matrix built entry by entry:
     /// vec stacks the columns of the O×I gradient, so entry (j·O+i, l·O+k) is Ω_d[j,l]·Γ_d[i,k].
     private func denseNaturalScore(_ kfac: KroneckerFactors, damping: Double) -> Double {
-        let (i, o) = (kfac.inputDimension, kfac.outputDimension)
-        let omega = kfac.inputFactor, gamma = kfac.outputGradientFactor, g = kfac.meanGradient
-        let omegaTrace = (0..<i).map { omega[$0 * i + $0] }.reduce(0, +)
-        let gammaTrace = (0..<o).map { gamma[$0 * o + $0] }.reduce(0, +)
-        let pi = ((omegaTrace / Double(i)) / (gammaTrace / Double(o))).squareRoot()
-        let p = o * i
-        var fisher = [Double](repeating: 0, count: p * p), v = [Double](repeating: 0, count: p)
-        for j in 0..<i {
-            for r in 0..<o {
-                v[j * o + r] = g[r * i + j]
-                for l in 0..<i {
-                    for k in 0..<o {
-                        let omegaD = omega[j * i + l] + (j == l ? pi * damping.squareRoot() : 0)
-                        let gammaD = gamma[r * o + k] + (r == k ? damping.squareRoot() / pi : 0)
-                        fisher[(j * o + r) * p + l * o + k] = omegaD * gammaD
-                    }
-                }
-            }
-        }
-        let x = gaussJordanSolve(fisher, v)
+        let (i, o) = (kfac.inputDimension, kfac.outputDimension), g = kfac.meanGradient
+        // vec(Ḡ) in the dense matrices' (input j, output r) → j·O + r order.
+        let v = (0..<(i * o)).map { g[($0 % o) * i + $0 / o] }
+        let x = gaussJordanSolve(denseFactors(kfac, damping: damping).damped, v)
         return zip(v, x).map(*).reduce(0, +)
     }
 
@@ -322,6 +306,51 @@ final class KroneckerFactorTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// P_eff = tr(F_d⁻¹F) for F = Ω⊗Γ, F_d = Ω_d⊗Γ_d, from the dense
+    /// (O·I)² matrices: the columns of F solved one by one.
+    func testEffectiveParametersMatchDenseTrace() throws {
+        let batches = batches(Network(bias: true, &generator))
+        for path in ["conv.weight", "fc.weight"] {
+            let kfac = factors(path, batches)
+            for damping in [1e-3, 0.1] {
+                let (i, o) = (kfac.inputDimension, kfac.outputDimension), p = i * o
+                let dense = denseFactors(kfac, damping: damping)
+                var trace = 0.0
+                for column in 0..<p {
+                    let x = gaussJordanSolve(dense.damped, (0..<p).map { dense.plain[$0 * p + column] })
+                    trace += x[column]
+                }
+                let both = try kfac.naturalScoreAndEffectiveParameters(damping: damping)
+                XCTAssertEqual(both.score, try kfac.naturalScore(damping: damping))
+                XCTAssertEqual(both.effectiveParameters, trace, accuracy: 1e-6 * trace, "\(path) damping \(damping)")
+                XCTAssertLessThan(both.effectiveParameters, Double(p), "each direction counts less than 1")
+            }
+        }
+    }
+
+    /// Ω⊗Γ and Ω_d⊗Γ_d as dense (O·I)² row-major matrices, indexed (input j, output r) → j·O + r.
+    private func denseFactors(_ kfac: KroneckerFactors, damping: Double) -> (plain: [Double], damped: [Double]) {
+        let (i, o) = (kfac.inputDimension, kfac.outputDimension), p = i * o
+        let omega = kfac.inputFactor, gamma = kfac.outputGradientFactor
+        let omegaTrace = (0..<i).map { omega[$0 * i + $0] }.reduce(0, +)
+        let gammaTrace = (0..<o).map { gamma[$0 * o + $0] }.reduce(0, +)
+        let pi = ((omegaTrace / Double(i)) / (gammaTrace / Double(o))).squareRoot()
+        var plain = [Double](repeating: 0, count: p * p), damped = plain
+        for j in 0..<i {
+            for r in 0..<o {
+                for l in 0..<i {
+                    for k in 0..<o {
+                        let index = (j * o + r) * p + l * o + k
+                        plain[index] = omega[j * i + l] * gamma[r * o + k]
+                        damped[index] = (omega[j * i + l] + (j == l ? pi * damping.squareRoot() : 0))
+                            * (gamma[r * o + k] + (r == k ? damping.squareRoot() / pi : 0))
+                    }
+                }
+            }
+        }
+        return (plain, damped)
     }
 
     /// With no gradient reaching the layer, Γ = 0: the damping split falls

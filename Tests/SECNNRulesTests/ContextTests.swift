@@ -13,7 +13,8 @@ final class ContextTests: XCTestCase {
                                      architecture: "16x1,18x1,16x1")
         let context = RuleContext(
             epoch: 2, epochs: 40, architecture: try ArchitectureSpec(parsing: "16x1,18x1,16x2"),
-            scores: scores(current: 100, parameters: 11_942, [(Candidate(block: 2, op: .widen, channels: 4), 150, 600)]),
+            scores: scores(current: 100, parameters: 11_942, noiseFloor: 0.001,
+                           [(Candidate(block: 2, op: .widen, channels: 4), 150, 600)]),
             history: [record], metrics: [metrics])
         XCTAssertEqual(context.architecture.parameterCount, 11_942)
         let checker = try rule("""
@@ -28,11 +29,13 @@ final class ContextTests: XCTestCase {
                 check(b.block, 2, "blocks[3].block"); check(b.channels, 16, "blocks[3].channels"); check(b.layers, 2, "blocks[3].layers")
                 check(ctx.score.method, "diag", "score.method"); check(ctx.score.value, 100, "score.value")
                 check(ctx.score.params, 11942, "score.params"); check(ctx.score.per_param, 100 / 11942, "score.per_param")
+                check(ctx.score.unbiased, 100 - 0.001 * 11942, "score.unbiased")
                 local c = ctx.candidates[1]
                 check(#ctx.candidates, 1, "#candidates")
                 check(c.block, 2, "c.block"); check(c.op, "widen", "c.op"); check(c.channels, 4, "c.channels")
                 check(c.score, 150, "c.score"); check(c.ratio, 1.5, "c.ratio"); check(c.delta_params, 600, "c.delta_params")
                 check(c.params, 12542, "c.params"); check(c.per_param, 150 / 12542, "c.per_param")
+                check(c.unbiased, 150 - 0.001 * 12542, "c.unbiased")
                 -- Multiply-adds per 32x32x3 image, counted by hand: the convs at 32², 16² and 8² pixels
                 -- (16·3·9·1024 + 18·16·9·256 + (16·18 + 16·16)·9·64), the 1×1 mix over 16+16 channels
                 -- at 4×4 (10·32·16), fc1 (20·160) and fc2 (10·20).

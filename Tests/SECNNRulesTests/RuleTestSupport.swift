@@ -29,13 +29,18 @@ func expansion(after epoch: Int, _ candidate: Candidate = Candidate(block: 0, op
 }
 
 /// Scores with η_c = `current` on `parameters`, and each candidate's η and Δp.
-func scores(current: Double = 100, parameters: Int = 9024,
+/// The unbiased scores equal η unless `noiseFloor` (per parameter) is given:
+/// then each is η − noiseFloor · its parameters.
+func scores(current: Double = 100, parameters: Int = 9024, noiseFloor: Double = 0,
             _ candidates: [(candidate: Candidate, eta: Double, delta: Int)]) -> ScoreReport {
-    ScoreReport(method: "diag", current: NaturalScore(eta: current, parameters: parameters),
-                candidates: candidates.map {
-                    CandidateScore(candidate: $0.candidate, score: NaturalScore(eta: $0.eta, parameters: parameters + $0.delta),
-                                   deltaParameters: $0.delta)
-                })
+    func score(_ eta: Double, _ parameters: Int) -> NaturalScore {
+        NaturalScore(eta: eta, parameters: parameters, unbiasedEta: eta - noiseFloor * Double(parameters))
+    }
+    return ScoreReport(method: "diag", current: score(current, parameters),
+                       candidates: candidates.map {
+                           CandidateScore(candidate: $0.candidate, score: score($0.eta, parameters + $0.delta),
+                                          deltaParameters: $0.delta)
+                       })
 }
 
 /// A rule from source text, shown as `rules/<name>.lua`.

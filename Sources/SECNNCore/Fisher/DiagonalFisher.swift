@@ -97,15 +97,24 @@ public struct DiagonalFisher: Sendable {
 
     /// η over every parameter seen (or only `paths`).
     public func naturalScore(epsilon: Double, paths selected: [String]? = nil) -> Double {
-        var eta = 0.0
+        naturalScoreAndEffectiveParameters(epsilon: epsilon, paths: selected).score
+    }
+
+    /// η and the parameters the damped diagonal resolves, tr(F_ε⁻¹F) =
+    /// Σ Fᵢᵢ/(Fᵢᵢ + ε): 1 for every parameter with a gradient, 0 for one
+    /// without. It sizes η's sampling noise (`NaturalScore.unbiasedEta`).
+    public func naturalScoreAndEffectiveParameters(epsilon: Double, paths selected: [String]? = nil)
+        -> (score: Double, effectiveParameters: Double) {
+        var eta = 0.0, effective = 0.0
         for path in selected ?? paths {
             guard let entry = sums[path], entry.examples > 0 else { continue }
             let n = Double(entry.examples)
             for i in entry.gradient.indices {
-                let mean = entry.gradient[i] / n
-                eta += mean * mean / (entry.square[i] / n + epsilon)
+                let mean = entry.gradient[i] / n, fisher = entry.square[i] / n
+                eta += mean * mean / (fisher + epsilon)
+                effective += fisher / (fisher + epsilon)
             }
         }
-        return eta
+        return (eta, effective)
     }
 }

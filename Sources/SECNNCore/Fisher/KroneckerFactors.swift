@@ -176,6 +176,16 @@ public struct KroneckerFactors: Sendable {
     /// Throws `NotPositiveDefiniteError` when a damped factor is not
     /// numerically positive definite (λ = 0, or far below the factors' scale).
     public func naturalScore(damping: Double) throws -> Double {
+        try naturalScoreAndEffectiveParameters(damping: damping).score
+    }
+
+    /// η (`naturalScore(damping:)`) and the parameters the damped factors
+    /// resolve, tr(F_d⁻¹F) = tr(Ω_d⁻¹Ω)·tr(Γ_d⁻¹Γ) for F = Ω⊗Γ and
+    /// F_d = Ω_d⊗Γ_d: each eigen-direction counts λ/(λ + d) ≤ 1, so directions
+    /// far below the damping count for nothing. It sizes η's sampling noise
+    /// (`NaturalScore.unbiasedEta`).
+    public func naturalScoreAndEffectiveParameters(damping: Double) throws
+        -> (score: Double, effectiveParameters: Double) {
         precondition(damping >= 0 && damping.isFinite, "naturalScore: damping \(damping) must be finite and ≥ 0")
         let (i, o) = (inputDimension, outputDimension)
         let omega = inputFactor, gamma = outputGradientFactor, gradient = meanGradient
@@ -191,7 +201,12 @@ public struct KroneckerFactors: Sendable {
         for row in 0..<o {
             for column in 0..<i { score += rightSolved[row * i + column] * leftSolvedTransposed[column * o + row] }
         }
-        return score
+        return (score, Self.trace(omegaFactor.solve(omega), i) * Self.trace(gammaFactor.solve(gamma), o))
+    }
+
+    /// The trace of a row-major n×n matrix.
+    private static func trace(_ matrix: [Double], _ n: Int) -> Double {
+        (0..<n).reduce(0.0) { $0 + matrix[$1 * n + $1] }
     }
 
     /// π of the factored damping, 1 when either factor's trace is zero.

@@ -61,13 +61,19 @@ public struct NaturalScoreAccumulator: Sendable {
         }
     }
 
-    /// η summed over every layer seen. Throws if a damped Kronecker factor
-    /// is not positive definite (damping far below the factors' scale).
-    public func score(profile: ScoringProfile? = nil) throws -> Double {
+    /// η summed over every layer seen, and the parameters the damped Fisher
+    /// resolves (tr(F_d⁻¹F), for η's sampling noise). Throws if a damped
+    /// Kronecker factor is not positive definite (damping far below the
+    /// factors' scale).
+    public func score(profile: ScoringProfile? = nil) throws -> (eta: Double, effectiveParameters: Double) {
         try ScoringProfile.measure(profile, .solve) {
-            try factors.keys.sorted().reduce(diagonal.naturalScore(epsilon: settings.epsilon)) {
-                try $0 + factors[$1]!.naturalScore(damping: settings.damping)
+            var total = diagonal.naturalScoreAndEffectiveParameters(epsilon: settings.epsilon)
+            for path in factors.keys.sorted() {
+                let layer = try factors[path]!.naturalScoreAndEffectiveParameters(damping: settings.damping)
+                total.score += layer.score
+                total.effectiveParameters += layer.effectiveParameters
             }
+            return (total.score, total.effectiveParameters)
         }
     }
 }

@@ -47,7 +47,7 @@ public struct CandidateScorer: Sendable {
     public func score(_ network: SECNNNetwork<Float>) throws -> NaturalScore {
         var variants = [Variant(start: network.spec.blocks.count, network: network, settings: options.fisher)]
         accumulate(network, &variants)
-        return try variants[0].score()
+        return try variants[0].score(examples: subset.count)
     }
 
     /// η of `network` and of each candidate; candidates the limits refuse
@@ -77,9 +77,9 @@ public struct CandidateScorer: Sendable {
             }
         }
         accumulate(network, &variants, profile: profile)
-        let current = try variants[0].score(profile: profile)
+        let current = try variants[0].score(examples: subset.count, profile: profile)
         let scores = try zip(scored, variants.dropFirst()).map { candidate, variant in
-            let score = try variant.score(profile: profile)
+            let score = try variant.score(examples: subset.count, profile: profile)
             return CandidateScore(candidate: candidate, score: score, deltaParameters: score.parameters - current.parameters)
         }
         return ScoreReport(method: options.fisher.method.rawValue, current: current, candidates: scores,
@@ -111,13 +111,15 @@ public struct CandidateScorer: Sendable {
             accumulator = NaturalScoreAccumulator(settings: settings)
         }
 
-        func score(profile: ScoringProfile? = nil) throws -> NaturalScore {
-            let eta = try accumulator.score(profile: profile)
+        /// η over the `examples` images of the subset.
+        func score(examples: Int, profile: ScoringProfile? = nil) throws -> NaturalScore {
+            let (eta, effectiveParameters) = try accumulator.score(profile: profile)
             guard eta.isFinite else {
                 throw ModelError.invalidConfiguration(
                     "scoring \(network.spec): η is \(eta); the model's gradients are not finite (has training diverged?)")
             }
-            return NaturalScore(eta: eta, parameters: network.parameterCount)
+            return NaturalScore(eta: eta, parameters: network.parameterCount, effectiveParameters: effectiveParameters,
+                                examples: examples)
         }
     }
 

@@ -74,7 +74,11 @@ extension RuleCheck {
             let limits = rule.expansionLimits
             let architecture = context.architecture
             let parameters = architecture.parameterCount
-            let current = NaturalScore(eta: 20 + 0.004 * Double(parameters), parameters: parameters)
+            // Scores over 512 images with every parameter resolved, as the diagonal Fisher resolves them.
+            func score(_ eta: Double, _ parameters: Int) -> NaturalScore {
+                NaturalScore(eta: eta, parameters: parameters, effectiveParameters: Double(parameters), examples: 512)
+            }
+            let current = score(20 + 0.004 * Double(parameters), parameters)
             let allowed = candidates.filter { candidate in
                 let block = architecture.blocks[candidate.block]
                 return candidate.op == .layer
@@ -84,7 +88,7 @@ extension RuleCheck {
             let scores = allowed.enumerated().map { index, candidate in
                 let grown = architecture.applying(candidate).parameterCount
                 let eta = current.eta * ratios[index % ratios.count]
-                return CandidateScore(candidate: candidate, score: NaturalScore(eta: eta, parameters: grown),
+                return CandidateScore(candidate: candidate, score: score(eta, grown),
                                       deltaParameters: grown - parameters)
             }
             var context = context

@@ -26,10 +26,12 @@ extension RuleContext {
             "args": .record(ruleArgs.merging(args) { $1 }.mapValues(LuaValue.init(argument:))),
         ]
         if let scores {
-            fields["score"] = .record([
+            var score: [String: LuaValue] = [
                 "method": .string(scores.method), "value": .number(scores.current.eta),
                 "params": .integer(scores.current.parameters), "per_param": .number(scores.current.perParameter),
-            ])
+            ]
+            if let unbiased = scores.current.unbiasedEta { score["unbiased"] = .number(unbiased) }
+            fields["score"] = .record(score)
         }
         return .record(fields)
     }
@@ -40,13 +42,15 @@ extension RuleContext {
     private static func luaValue(_ scored: CandidateScore, current: NaturalScore,
                                  architecture: ArchitectureSpec) -> LuaValue {
         let flops = architecture.applying(scored.candidate).multiplyAdds
-        return .record([
+        var fields: [String: LuaValue] = [
             "block": .integer(scored.candidate.block), "op": .string(scored.candidate.op.rawValue),
             "channels": .integer(scored.candidate.channels), "score": .number(scored.score.eta),
             "ratio": .number(scored.score.eta / current.eta), "delta_params": .integer(scored.deltaParameters),
             "params": .integer(scored.score.parameters), "per_param": .number(scored.score.perParameter),
             "flops": .integer(flops), "delta_flops": .integer(flops - architecture.multiplyAdds),
-        ])
+        ]
+        if let unbiased = scored.score.unbiasedEta { fields["unbiased"] = .number(unbiased) }
+        return .record(fields)
     }
 
     private static func luaValue(_ record: ExpansionRecord) -> LuaValue {
