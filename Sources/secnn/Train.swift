@@ -9,7 +9,7 @@ struct Train: ParsableCommand {
         abstract: "Train a SECNN network with the paper's recipe.",
         discussion: """
             Prints one line per epoch and ends with key=value lines (params=, flops=, \
-            test_accuracy=, checkpoint=, …). The checkpoint with the best \
+            test_accuracy=, checkpoint=, …), also kept as OUT/summary.json. The checkpoint with the best \
             validation accuracy is OUT/best.safetensors; OUT/last.safetensors \
             holds the latest epoch.
 
@@ -290,24 +290,30 @@ struct Train: ParsableCommand {
                 throw ExitCode(130)
             }
         }
+        // The figures without the machine's paths: OUT/summary.json, for scripts and results/.
+        var figures = KeyValueOutput()
+        figures.add("params", summary.parameters)
+        figures.add("flops", summary.multiplyAdds)
+        figures.add("arch", summary.architecture.description)
+        figures.add("epochs", summary.epochs)
+        figures.add("best_epoch", summary.bestEpoch)
+        figures.add("val_accuracy", summary.bestValidationAccuracy)
+        figures.add("test_accuracy", summary.test.accuracy)
+        figures.add("test_loss", summary.test.loss)
+        figures.add("seconds", summary.seconds)
+        if let growth {
+            figures.add("rule", growth.rule.name)
+            figures.add("expansions", growth.history.count)
+        }
+        let directory = (summary.bestCheckpoint as NSString).deletingLastPathComponent
+        RunFiles.writeSummary(figures.json() + "\n", directory: directory)
+
         var output = KeyValueOutput()
         if json { output.add("event", "summary") }
-        output.add("params", summary.parameters)
-        output.add("flops", summary.multiplyAdds)
-        output.add("epochs", summary.epochs)
-        output.add("best_epoch", summary.bestEpoch)
-        output.add("val_accuracy", summary.bestValidationAccuracy)
-        output.add("test_accuracy", summary.test.accuracy)
-        output.add("test_loss", summary.test.loss)
-        output.add("seconds", summary.seconds)
+        for (key, value) in figures.pairs { output.add(key, value) }
         output.add("checkpoint", summary.bestCheckpoint)
         output.add("last_checkpoint", summary.lastCheckpoint)
-        if let growth {
-            output.add("rule", growth.rule.name)
-            output.add("expansions", growth.history.count)
-            output.add("arch", growth.trainer.network.spec.description)
-            output.add("ladder", growth.ladderPath)
-        }
+        if let growth { output.add("ladder", growth.ladderPath) }
         if json { print(output.json()) } else { output.print() }
     }
 

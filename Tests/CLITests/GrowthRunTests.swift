@@ -87,6 +87,22 @@ final class GrowthRunTests: XCTestCase {
         let candidate = try XCTUnwrap(((scores["candidates"] as? [[String: Any]])?.first?["score"] as? [String: Any])?["eta"] as? Double)
         let ratio = try XCTUnwrap((first["ratios"] as? [Double])?.first)
         XCTAssertEqual(ratio, candidate / current, accuracy: 1e-12, "events.jsonl carries each candidate's ratio")
+        let unbiased = try XCTUnwrap((scores["current"] as? [String: Any])?["unbiased_eta"] as? Double)
+        XCTAssertLessThan(unbiased, current, "η less its sampling floor")
+
+        // Every row carries the run's wall time so far, rising; summary.json the printed figures.
+        let elapsed = try text("metrics.jsonl").split(separator: "\n").map {
+            try XCTUnwrap((try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["elapsed_s"] as? Double)
+        }
+        XCTAssertEqual(elapsed, elapsed.sorted())
+        XCTAssertGreaterThan(elapsed[0], 0)
+        let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(try text("summary.json").utf8))
+            as? [String: Any])
+        XCTAssertEqual((summary["test_accuracy"] as? Double).map { String(format: "%.6g", $0) }, result.values["test_accuracy"])
+        XCTAssertEqual(summary["arch"] as? String, result.values["arch"])
+        XCTAssertEqual(summary["flops"] as? Int, Int(result.values["flops"] ?? ""))
+        XCTAssertEqual(summary["expansions"] as? Int, 2)
+        XCTAssertNil(summary["checkpoint"], "no machine paths in summary.json")
     }
 
     func testJSONAndQuietOutput() throws {
@@ -112,7 +128,8 @@ final class GrowthRunTests: XCTestCase {
         func run(_ name: String) throws -> (Data, String) {
             let out = root.appendingPathComponent(name)
             let result = try CLI.run("secnn", ["train", "--epochs", "4", "--seed", "5", "--rule", "budget.lua",
-                                               "--rule-arg", "cooldown=1", "--score-subset", "64", "--out", out.path])
+                                               "--rule-arg", "cooldown=1", "--rule-arg", "warmup=1", "--score-subset", "64",
+                                               "--out", out.path])
             XCTAssertEqual(result.status, 0, result.transcript)
             return (try Data(contentsOf: out.appendingPathComponent("last.safetensors")), result.values["arch"] ?? "")
         }

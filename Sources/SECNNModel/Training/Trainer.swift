@@ -12,7 +12,8 @@ public protocol TrainingObserver: AnyObject {
 
 /// What a finished run reports.
 public struct TrainingSummary: Sendable {
-    /// The final model's size and its multiply-adds per image.
+    /// The final model's architecture, size and multiply-adds per image.
+    public var architecture: ArchitectureSpec
     public var parameters: Int
     public var multiplyAdds: Int
     public var epochs: Int
@@ -99,7 +100,8 @@ public final class Trainer {
         }
         let best = try Checkpoint(contentsOf: bestCheckpointPath)
         return TrainingSummary(
-            parameters: network.parameterCount, multiplyAdds: network.spec.multiplyAdds, epochs: state.epoch,
+            architecture: network.spec, parameters: network.parameterCount, multiplyAdds: network.spec.multiplyAdds,
+            epochs: state.epoch,
             bestEpoch: state.bestEpoch,
             bestValidationAccuracy: state.bestValidationAccuracy, test: best.network.evaluate(data.test),
             bestCheckpoint: bestCheckpointPath, lastCheckpoint: lastCheckpointPath,

@@ -1,4 +1,5 @@
 import Foundation
+import SafeTensors
 import SECNNModel
 
 /// The record a run leaves beside its checkpoints, for scripts, spreadsheets
@@ -8,9 +9,12 @@ import SECNNModel
 ///   architecture, the dataset, secnn's version, the thread count, the rule;
 /// - `rule.lua`: the exact rule source the run used (its FNV-1a hash in
 ///   `config.json`);
-/// - `metrics.jsonl` and `metrics.csv`: one row per epoch;
+/// - `metrics.jsonl` and `metrics.csv`: one row per epoch, with the wall
+///   time since the run started (`elapsed_s`: every part of a resumed run,
+///   scoring and checkpoints included; an interrupted epoch's lost work is not);
 /// - `events.jsonl`: one growth round per epoch (`GrowthRound`: the scores
-///   the rule saw, its decision and why).
+///   the rule saw, its decision and why);
+/// - `summary.json`: the final figures `secnn train` prints (`writeSummary`).
 ///
 /// It forwards every event to `next` (the printer). Files are started afresh
 /// by `init` (or appended to, when a run resumes); a failed write is
@@ -67,6 +71,9 @@ public final class RunFiles: GrowthObserver {
 
     private let directory: String
     private let next: GrowthObserver?
+    /// The wall time earlier parts of a resumed run took, and when this part began.
+    private let earlierSeconds: Double
+    private let start = Date()
     private var reportedFailure = false
     private let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -80,6 +87,7 @@ public final class RunFiles: GrowthObserver {
                 forwardingTo next: GrowthObserver?) {
         self.directory = directory
         self.next = next
+        earlierSeconds = resuming ? Self.lastElapsed(directory: directory) : 0
         guard !resuming else { return }
         let pretty = JSONEncoder()
         pretty.keyEncodingStrategy = .convertToSnakeCase
@@ -87,8 +95,17 @@ public final class RunFiles: GrowthObserver {
         write("config.json", (try? pretty.encode(configuration)).map { String(decoding: $0, as: UTF8.self) + "\n" } ?? "")
         if let ruleSource { write("rule.lua", ruleSource) }
         write("metrics.jsonl", "")
-        write("metrics.csv", "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,params,seconds,images_per_s\n")
+        write("metrics.csv",
+              "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,params,seconds,images_per_s,elapsed_s\n")
         write("events.jsonl", "")
+    }
+
+    /// Writes `summary.json` (atomically; a failure is a warning, as for the other files).
+    public static func writeSummary(_ json: String, directory: String) {
+        let path = (directory as NSString).appendingPathComponent("summary.json")
+        do { try AtomicWrite.write(Array(json.utf8), toPath: path) } catch {
+            FileHandle.standardError.write(Data("warning: \(path) not written: \(error)\n".utf8))
+        }
     }
 
     /// FNV-1a (64 bit) of the bytes of `parts`, in order, as 16 hex digits:
@@ -113,13 +130,15 @@ public final class RunFiles: GrowthObserver {
     }
 
     public func epochFinished(_ m: EpochMetrics, totalEpochs: Int, elapsed: Double, isBest: Bool) {
+        let runSeconds = earlierSeconds + Date().timeIntervalSince(start)
         let row = MetricsRow(epoch: m.epoch, trainLoss: m.trainLoss, trainAccuracy: m.trainAccuracy,
                              valLoss: m.validationLoss, valAccuracy: m.validationAccuracy, lr: m.learningRate,
-                             params: m.parameters, seconds: m.seconds, imagesPerS: m.imagesPerSecond)
+                             params: m.parameters, seconds: m.seconds, imagesPerS: m.imagesPerSecond,
+                             elapsedS: runSeconds)
         appendLine("metrics.jsonl", row)
         append("metrics.csv", [String(m.epoch), "\(m.trainLoss)", "\(m.trainAccuracy)", "\(m.validationLoss)",
                                "\(m.validationAccuracy)", "\(m.learningRate)", String(m.parameters), "\(m.seconds)",
-                               "\(m.imagesPerSecond)"].joined(separator: ",") + "\n")
+                               "\(m.imagesPerSecond)", "\(runSeconds)"].joined(separator: ",") + "\n")
         next?.epochFinished(m, totalEpochs: totalEpochs, elapsed: elapsed, isBest: isBest)
     }
 
@@ -140,6 +159,19 @@ public final class RunFiles: GrowthObserver {
     struct MetricsRow: Codable {
         var epoch: Int, trainLoss: Double, trainAccuracy: Double, valLoss: Double, valAccuracy: Double, lr: Double
         var params: Int, seconds: Double, imagesPerS: Double
+        /// Wall time since the run started (absent in runs from before secnn recorded it).
+        var elapsedS: Double?
+    }
+
+    /// `elapsed_s` of the last row of `metrics.jsonl`: how long the run's
+    /// earlier parts took (0 when unknown).
+    private static func lastElapsed(directory: String) -> Double {
+        let path = (directory as NSString).appendingPathComponent("metrics.jsonl")
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let line = text.split(separator: "\n").last else { return 0 }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return (try? decoder.decode(MetricsRow.self, from: Data(line.utf8)))?.elapsedS ?? 0
     }
 
     private func appendLine<Value: Encodable>(_ file: String, _ value: Value) {
