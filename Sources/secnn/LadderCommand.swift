@@ -24,8 +24,11 @@ struct LadderCommand: ParsableCommand {
         }
         print("rung   params    MFLOPs  architecture              epoch  val_acc  test_acc  file")
         for (index, rung) in ladder.rungs.enumerated() {
-            print(String(format: "%4d  %7d  %8.2f  %-24@  %5d  %7.4f  %8.4f  %@", index + 1, rung.parameters,
-                         Double(rung.flops) / 1e6, rung.architecture, rung.epoch, rung.validationAccuracy, rung.testAccuracy,
+            // %-24@ does not pad on Linux's Foundation: the column is padded here.
+            let architecture = rung.architecture.padding(toLength: max(24, rung.architecture.count), withPad: " ",
+                                                         startingAt: 0)
+            print(String(format: "%4d  %7d  %8.2f  %@  %5d  %7.4f  %8.4f  %@", index + 1, rung.parameters,
+                         Double(rung.flops) / 1e6, architecture, rung.epoch, rung.validationAccuracy, rung.testAccuracy,
                          (directory as NSString).appendingPathComponent(rung.file)))
         }
     }

@@ -60,6 +60,16 @@ final class StockRuleTests: XCTestCase {
         }
     }
 
+    /// `secnn report` draws the stock τ-rules' threshold at `ReportPage.stockTau`.
+    func testReportDrawsTheStockTau() throws {
+        for file in ["paper.lua", "kfac.lua"] {
+            let rule = try stockRule(file)
+            let above = 100 * (ReportPage.stockTau + 0.01), below = 100 * (ReportPage.stockTau - 0.01)
+            XCTAssertEqual(try rule.decide(context(scores: scores([(layer0, above, 2_336)]))), layer0, file)
+            XCTAssertNil(try rule.decide(context(scores: scores([(layer0, below, 2_336)]))), file)
+        }
+    }
+
     /// The ratios compared are of the unbiased scores: η less its noise floor.
     func testPaperComparesUnbiasedScores() throws {
         for file in ["paper.lua", "kfac.lua"] {

@@ -9,11 +9,14 @@ public enum ReportPage {
     public static let titles = ["Accuracy per epoch", "Loss per epoch", "Parameters per epoch",
                                 "Candidate score ratios per growth round", "Ladder: test accuracy vs parameters"]
 
-    /// The rule's τ: `--rule-arg tau=…`, or the paper's 2 for the stock τ-rules.
+    /// The default τ of the stock τ-rules, paper.lua and kfac.lua (a test checks it against them).
+    public static let stockTau = 1.3
+
+    /// The rule's τ: `--rule-arg tau=…`, or the stock τ-rules' default.
     private static func threshold(of run: RunHistory) -> Double? {
         guard let settings = run.settings, let rule = settings.rule else { return nil }
         if let tau = settings.ruleArgs["tau"].flatMap(Double.init) { return tau }
-        return ["paper.lua", "kfac.lua"].contains { rule.contains($0) } ? 2 : nil
+        return ["paper.lua", "kfac.lua"].contains { rule.contains($0) } ? stockTau : nil
     }
 
     private static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
@@ -24,7 +27,7 @@ public enum ReportPage {
         var accuracy = SVGPlot(title: titles[0], x: "epoch", y: "accuracy")
         var loss = SVGPlot(title: titles[1], x: "epoch", y: "cross-entropy")
         var parameters = SVGPlot(title: titles[2], x: "epoch", y: "parameters")
-        var ratios = SVGPlot(title: titles[3], x: "epoch", y: "η / η_c")
+        var ratios = SVGPlot(title: titles[3], x: "epoch", y: "unbiased η / η_c")
         var ladder = SVGPlot(title: titles[4], x: "parameters", y: "test accuracy")
         for (index, run) in runs.enumerated() {
             let color = palette[index % palette.count]
@@ -43,7 +46,13 @@ public enum ReportPage {
             accuracy.markers += marks
             loss.markers += marks
             parameters.markers += marks
-            let candidates = run.rounds.flatMap { round in (round.ratios ?? []).map { (x: Double(round.epoch), y: $0) } }
+            // The unbiased ratios the stock rules compare (the plain ones for runs recorded before them).
+            let candidates = run.rounds.flatMap { round -> [(x: Double, y: Double)] in
+                guard let report = round.scores else { return [] }
+                return report.candidates.map {
+                    (Double(round.epoch), $0.unbiasedRatio(over: report.current) ?? $0.ratio(over: report.current))
+                }
+            }
             ratios.series.append(.init(name: run.name, color: color, style: .dots, points: candidates))
             if ratios.threshold == nil, let tau = threshold(of: run) { ratios.threshold = (tau, "τ = \(tau) (\(run.name))") }
             let rungs = run.ladder?.rungs ?? []
