@@ -1,0 +1,104 @@
+import Foundation
+import XCTest
+
+/// `results/make_results.py`, the generator of RESULTS.md: on a small
+/// fixture of real runs (a growth run and a fixed one on digits) its tables
+/// carry the runs' own figures, and regenerating gives the same bytes; on
+/// the committed results/ it reproduces the committed RESULTS.md.
+final class ResultsTests: XCTestCase {
+    private static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    private static let script = repository.appendingPathComponent("results/make_results.py")
+
+    /// Debian's Python with matplotlib (`make test` installs python3-matplotlib).
+    private func python() throws -> URL {
+        let python = URL(fileURLWithPath: "/usr/bin/python3")
+        let probe = try CLI.run(executable: python, ["-c", "import matplotlib"])
+        guard probe.status == 0 else {
+            throw XCTSkip("/usr/bin/python3 cannot import matplotlib: `apt-get install -y python3-matplotlib` "
+                          + "(make test installs it) to regenerate RESULTS.md")
+        }
+        return python
+    }
+
+    private func generate(_ python: URL, runs: URL, out: URL, plots: URL) throws -> CommandResult {
+        try CLI.run(executable: python, [Self.script.path, "--runs", runs.path, "--out", out.path, "--plots", plots.path])
+    }
+
+    func testTablesCarryTheRunsFiguresAndRegenerateIdentically() throws {
+        let python = try python()
+        let root = try temporaryDirectory(self)
+        let runs = root.appendingPathComponent("runs/digits")
+        for (name, arguments) in [("grown", ["--rule", "paper.lua", "--rule-arg", "warmup=1", "--rule-arg", "cooldown=2",
+                                             "--rule-arg", "tau=1.05"]),
+                                  ("fixed", ["--arch", "16x1,16x2,16x1"])] {
+            let train = try CLI.run("secnn", ["train", "--epochs", "6", "--score-subset", "64", "--quiet", "--out",
+                                              runs.appendingPathComponent(name).path] + arguments)
+            XCTAssertEqual(train.status, 0, train.transcript)
+        }
+        let out = root.appendingPathComponent("RESULTS.md"), plots = root.appendingPathComponent("plots")
+        let first = try generate(python, runs: root.appendingPathComponent("runs"), out: out, plots: plots)
+        XCTAssertEqual(first.status, 0, first.transcript)
+        let text = try String(contentsOf: out, encoding: .utf8)
+
+        for name in ["grown", "fixed"] {
+            let run = runs.appendingPathComponent(name)
+            let rows = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+                .split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+            // The first epoch with the best validation accuracy.
+            let best = rows.reduce(rows[0]) { ($1["val_accuracy"] as! Double) > ($0["val_accuracy"] as! Double) ? $1 : $0 }
+            let summary = try JSONSerialization.jsonObject(
+                with: Data(contentsOf: run.appendingPathComponent("summary.json"))) as! [String: Any]
+            let line = try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix("| `\(name)` |") }, text)
+            let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            XCTAssertEqual(cells[5], "6", "epochs")
+            XCTAssertEqual(cells[11], String(format: "%.1f%%", 100 * (best["val_accuracy"] as! Double)), "best accuracy")
+            XCTAssertEqual(cells[12], grouped(best["params"] as! Int), "params at best")
+            XCTAssertEqual(cells[13], String(format: "%.1f%%", 100 * (summary["test_accuracy"] as! Double)))
+            XCTAssertEqual(cells[14], "`\(summary["arch"] as! String)`")
+        }
+        let ladder = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: runs.appendingPathComponent("grown/ladder.json"))) as! [String: Any]
+        let rungs = (ladder["rungs"] as! [[String: Any]]).count
+        XCTAssertGreaterThan(rungs, 1, "the fixture run grew")
+        XCTAssertTrue(text.contains("**`grown`**"), "a ladder table for the growth run")
+        XCTAssertFalse(text.contains("**`fixed`**"), "none for the fixed run")
+        for plot in ["digits-accuracy-vs-params.png", "digits-accuracy-vs-flops.png"] {
+            let bytes = try Data(contentsOf: plots.appendingPathComponent(plot))
+            XCTAssertEqual(Array(bytes.prefix(4)), [0x89, 0x50, 0x4E, 0x47], "\(plot) is a PNG")
+            XCTAssertTrue(text.contains("(plots/\(plot))"), "RESULTS.md shows \(plot)")
+        }
+
+        // The same directories give the same bytes.
+        let again = root.appendingPathComponent("again"), againPlots = again.appendingPathComponent("plots")
+        try FileManager.default.createDirectory(at: again, withIntermediateDirectories: true)
+        let second = try generate(python, runs: root.appendingPathComponent("runs"),
+                                  out: again.appendingPathComponent("RESULTS.md"), plots: againPlots)
+        XCTAssertEqual(second.status, 0, second.transcript)
+        XCTAssertEqual(try Data(contentsOf: again.appendingPathComponent("RESULTS.md")), try Data(contentsOf: out))
+        for plot in ["digits-accuracy-vs-params.png", "digits-accuracy-vs-flops.png"] {
+            XCTAssertEqual(try Data(contentsOf: againPlots.appendingPathComponent(plot)),
+                           try Data(contentsOf: plots.appendingPathComponent(plot)), plot)
+        }
+    }
+
+    /// 12345 → "12,345".
+    private func grouped(_ value: Int) -> String {
+        let digits = String(value)
+        return digits.enumerated().map { index, digit in
+            (index > 0 && (digits.count - index) % 3 == 0 ? "," : "") + String(digit)
+        }.joined()
+    }
+
+    /// RESULTS.md is generated, not typed: regenerating it from results/ gives the committed file.
+    func testCommittedResultsRegenerateExactly() throws {
+        let python = try python()
+        let root = try temporaryDirectory(self)
+        let out = root.appendingPathComponent("RESULTS.md"), plots = root.appendingPathComponent("results/plots")
+        let result = try generate(python, runs: Self.repository.appendingPathComponent("results"), out: out, plots: plots)
+        XCTAssertEqual(result.status, 0, result.transcript)
+        XCTAssertEqual(try String(contentsOf: out, encoding: .utf8),
+                       try String(contentsOf: Self.repository.appendingPathComponent("RESULTS.md"), encoding: .utf8),
+                       "RESULTS.md differs from what results/make_results.py writes: run `make results`")
+    }
+}

@@ -1,0 +1,287 @@
+#!/usr/bin/python3
+"""Writes RESULTS.md and its plots from the kept run directories.
+
+    /usr/bin/python3 results/make_results.py              # results/ -> RESULTS.md, results/plots/
+    /usr/bin/python3 results/make_results.py --runs DIR --out FILE --plots DIR
+
+Every number comes from the files `secnn train` leaves in a run directory
+(metrics.jsonl, events.jsonl, ladder.json, config.json, summary.json), so
+the same directories give the same file, byte for byte: nothing here reads
+the clock, and the plots carry no timestamp. Needs Debian's
+python3-matplotlib.
+"""
+import argparse
+import json
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+# The SECNN paper's five CIFAR-10 trials (300 epochs on a GPU, validating on
+# the test set): parameters at the first 70% and 80% test accuracy, best
+# accuracy and the parameters at the best.
+PAPER_TRIALS = [
+    (13696, 27852, 0.834, 74564),
+    (11360, 51880, 0.846, 73720),
+    (11360, 22636, 0.846, 57808),
+    (11360, 37320, 0.845, 66440),
+    (9024, 28588, 0.832, 40960),
+]
+THRESHOLDS = (0.70, 0.80)
+
+
+def read_lines(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def read_json(path):
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+class Run:
+    """One run directory, read once."""
+
+    def __init__(self, root, relative):
+        path = os.path.join(root, relative)
+        self.name = relative
+        self.config = read_json(os.path.join(path, "config.json"))
+        if self.config is None:
+            raise SystemExit(f"{path}: no config.json (is it a run of `secnn train`?)")
+        self.metrics = read_lines(os.path.join(path, "metrics.jsonl"))
+        if not self.metrics:
+            raise SystemExit(f"{path}/metrics.jsonl: no epochs")
+        self.events = read_lines(os.path.join(path, "events.jsonl"))
+        self.ladder = (read_json(os.path.join(path, "ladder.json")) or {}).get("rungs", [])
+        self.summary = read_json(os.path.join(path, "summary.json"))
+        training = self.config["training"]
+        self.on_test = "test" in training["validation"]
+        self.rule = os.path.basename(self.config["rule"].split(" ")[0]) if self.config.get("rule") else "—"
+        self.seed = training["seed"]
+        self.recipe = recipe(training)
+
+    @property
+    def epochs(self):
+        return self.metrics[-1]["epoch"]
+
+    def elapsed(self, row):
+        """Wall time at the end of `row`'s epoch: elapsed_s, or the sum of epoch times without it."""
+        if "elapsed_s" in row:
+            return row["elapsed_s"]
+        return sum(r["seconds"] for r in self.metrics if r["epoch"] <= row["epoch"])
+
+    def first_reaching(self, threshold):
+        return next((r for r in self.metrics if r["val_accuracy"] >= threshold), None)
+
+    def best(self):
+        return max(self.metrics, key=lambda r: (r["val_accuracy"], -r["epoch"]))
+
+    def flops_of(self, params):
+        """Multiply-adds per image of the model with `params` parameters (ladder rungs or the summary)."""
+        for rung in self.ladder:
+            if rung["parameters"] == params and "flops" in rung:
+                return rung["flops"]
+        if self.summary and self.summary.get("params") == params:
+            return self.summary.get("flops")
+        return None
+
+    def architecture(self):
+        if self.summary:
+            return self.summary.get("arch", self.config["architecture"])
+        return self.ladder[-1]["architecture"] if self.ladder else self.config["architecture"]
+
+    def expansions(self):
+        return sum(1 for e in self.events if e.get("outcome") == "expanded")
+
+
+def recipe(training):
+    parts = []
+    if training.get("crop_padding", 0):
+        parts.append(f"crop {training['crop_padding']}")
+    if training.get("label_smoothing", 0):
+        parts.append(f"smoothing {training['label_smoothing']}")
+    if training.get("schedule", "plateau") != "plateau":
+        parts.append(training["schedule"])
+    return ", ".join(parts) if parts else "paper"
+
+
+def duration(seconds):
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    minutes = int(round(seconds / 60))
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+
+
+def number(value):
+    return "—" if value is None else f"{value:,}"
+
+
+def percent(value):
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def discover(root):
+    """Run directories under `root` (any depth), sorted: those holding a config.json."""
+    found = []
+    for directory, _, files in os.walk(root):
+        if "config.json" in files and "metrics.jsonl" in files:
+            found.append(os.path.relpath(directory, root))
+    return sorted(found)
+
+
+def table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def paper_table(runs):
+    header = ["run", "rule", "recipe", "seed", "validation", "epochs", "wall time",
+              "params at first 70%", "time to 70%", "params at first 80%", "time to 80%",
+              "best accuracy", "params at best", "test accuracy of best", "final architecture", "expansions"]
+    rows = []
+    for run in runs:
+        planned = run.config["training"]["epochs"]
+        epochs = run.epochs if run.epochs == planned else f"{run.epochs} of {planned} (unfinished)"
+        cells = [f"`{run.name}`", run.rule, run.recipe, run.seed, "test set" if run.on_test else "held out",
+                 epochs, duration(run.elapsed(run.metrics[-1]))]
+        for threshold in THRESHOLDS:
+            row = run.first_reaching(threshold)
+            cells += [number(row and row["params"]), duration(row and run.elapsed(row))]
+        best = run.best()
+        test = run.summary.get("test_accuracy") if run.summary else None
+        cells += [percent(best["val_accuracy"]), number(best["params"]), percent(test),
+                  f"`{run.architecture()}`", run.expansions()]
+        rows.append(cells)
+    return table(header, rows)
+
+
+def commands(runs):
+    """How each run was started: its command line as config.json keeps it (the binary shown as `secnn`)."""
+    rows = []
+    for run in runs:
+        arguments = run.config["command_line"][1:]
+        rows.append([f"`{run.name}`", "`secnn " + " ".join(arguments) + "`"])
+    return table(["run", "command"], rows)
+
+
+def ladder_tables(runs):
+    sections = []
+    for run in runs:
+        if not run.ladder:
+            continue
+        rows = [[i + 1, number(r["parameters"]), f"{r['flops'] / 1e6:.2f}" if "flops" in r else "—",
+                 f"`{r['architecture']}`", r["epoch"], percent(r["validationAccuracy"]), percent(r["testAccuracy"])]
+                for i, r in enumerate(run.ladder)]
+        sections.append(f"**`{run.name}`**\n\n" + table(
+            ["rung", "params", "MFLOPs", "architecture", "epoch", "val accuracy", "test accuracy"], rows))
+    return "\n\n".join(sections)
+
+
+def plots(runs, directory, prefix):
+    """Accuracy against parameters and against MFLOPs: each run's ladder (best accuracy at each size)."""
+    os.makedirs(directory, exist_ok=True)
+    written = []
+    for axis, label in (("params", "parameters"), ("flops", "multiply-adds per image (millions)")):
+        figure, ax = plt.subplots(figsize=(8, 5), dpi=100)
+        for run in runs:
+            points = size_points(run, axis)
+            if points:
+                xs, ys = zip(*points)
+                ax.plot(xs, ys, marker="o", markersize=3, linewidth=1, label=run.name)
+        if axis == "params" and prefix == "cifar10":
+            for trial, (p70, p80, best, p_best) in enumerate(PAPER_TRIALS):
+                ax.scatter([p70, p80, p_best], [0.70, 0.80, best], marker="x", color="black",
+                           label="paper's trials (first 70%, 80%, best)" if trial == 0 else None)
+        ax.set_xlabel(label)
+        ax.set_ylabel("best validation accuracy at this size")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+        name = f"{prefix}-accuracy-vs-{axis}.png"
+        figure.tight_layout()
+        figure.savefig(os.path.join(directory, name), metadata={"Software": None})
+        plt.close(figure)
+        written.append(name)
+    return written
+
+
+def size_points(run, axis):
+    """(size, best validation accuracy while the model had that size), in order of growth."""
+    best_at = {}
+    for row in run.metrics:
+        best_at[row["params"]] = max(best_at.get(row["params"], 0), row["val_accuracy"])
+    points = []
+    for params, accuracy in best_at.items():
+        x = params if axis == "params" else run.flops_of(params)
+        if x is not None:
+            points.append((x if axis == "params" else x / 1e6, accuracy))
+    return points
+
+
+def document(root, runs_by_dataset, plot_directory, out_path):
+    lines = [
+        "# Results",
+        "",
+        "Generated by `/usr/bin/python3 results/make_results.py` from the run directories under "
+        "`results/` (their metrics, events, ladder, configuration and summary; no checkpoints). "
+        "Do not edit by hand: regenerate.",
+        "",
+        "The CIFAR-10 copy these runs use is rebuilt from a JPEG (quality 75) recompression of the "
+        "original images, so accuracies may be a point or two below what the same runs reach on the "
+        "original CIFAR-10.",
+        "",
+        "Columns: *params at first 70%* is the model's size at the first epoch whose validation accuracy "
+        "reached 70% (with `validation` = test set, the paper's protocol, that is test accuracy); *time* is "
+        "wall time on the 2-core machine since the run started, scoring included. *Test accuracy of best* "
+        "is the test accuracy of the checkpoint chosen on validation accuracy.",
+        "",
+        "## The paper's CIFAR-10 table (5 trials, 300 epochs on a GPU)",
+        "",
+        table(["trial", "params at first 70%", "params at first 80%", "best accuracy", "params at best"],
+              [[i + 1, number(a), number(b), percent(c), number(d)] for i, (a, b, c, d) in enumerate(PAPER_TRIALS)]),
+    ]
+    for dataset, runs in runs_by_dataset:
+        lines += ["", f"## {dataset}", "", paper_table(runs), "", f"### Commands ({dataset})", "",
+                  "An unfinished run continues with `secnn train --resume DIR` (DIR: the `--out` directory).", "",
+                  commands(runs)]
+        ladders = ladder_tables(runs)
+        if ladders:
+            lines += ["", f"### Ladders ({dataset})", "", ladders]
+        names = plots(runs, plot_directory, dataset)
+        relative = os.path.relpath(plot_directory, os.path.dirname(os.path.abspath(out_path)) or ".")
+        lines += [""] + [f"![{name}]({relative}/{name})" for name in names]
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", default=here, help="folder of DATASET/RUN directories (default: results/)")
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(here), "RESULTS.md"))
+    parser.add_argument("--plots", default=os.path.join(here, "plots"))
+    args = parser.parse_args()
+    runs_by_dataset = []
+    for dataset in sorted(d for d in os.listdir(args.runs) if os.path.isdir(os.path.join(args.runs, d))):
+        names = discover(os.path.join(args.runs, dataset))
+        if names:
+            runs_by_dataset.append((dataset, [Run(os.path.join(args.runs, dataset), n) for n in names]))
+    if not runs_by_dataset:
+        sys.exit(f"{args.runs}: no run directories (DATASET/RUN/config.json)")
+    text = document(args.runs, runs_by_dataset, args.plots, args.out)
+    with open(args.out, "w") as f:
+        f.write(text)
+    print(f"wrote {args.out} and {args.plots}/")
+
+
+if __name__ == "__main__":
+    main()

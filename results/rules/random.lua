@@ -1,0 +1,41 @@
+-- random.lua: the control for "do the scores choose better than chance?".
+--
+-- Grows at the epochs another run grew at (--rule-arg epochs=6,16,26, as
+-- listed in that run's events.jsonl), each time by a candidate drawn at
+-- random from the same candidate set paper.lua proposes (a layer on any
+-- block below the layer limit, or paper.lua's widening of any block). The
+-- core still scores the candidates, so events.jsonl shows what the score
+-- would have picked. The draw depends only on --rule-arg seed and the epoch,
+-- so a resumed run draws the same.
+
+local args = ...
+local SEED = args.seed or 0
+assert(math.type(SEED) == "integer", "--rule-arg seed: expected an integer")
+local EPOCHS = {}
+for epoch in tostring(args.epochs or ""):gmatch("%d+") do EPOCHS[tonumber(epoch)] = true end
+assert(next(EPOCHS) ~= nil, "--rule-arg epochs=E1,E2,...: the epochs to grow at")
+
+-- A small integer hash of (seed, epoch): the same draw after a resume.
+local function draw(epoch, count)
+  local h = (SEED * 1000003 + epoch * 7919 + 12345) % 2147483647
+  for _ = 1, 3 do h = (h * 48271) % 2147483647 end
+  return h % count + 1
+end
+
+return {
+  name = "random",
+  limits = { layers_per_block = 10 },
+  when = function(ctx) return EPOCHS[ctx.epoch] == true end,
+  propose = function(ctx)
+    local candidates = {}
+    for _, b in ipairs(ctx.model.blocks) do
+      if b.layers < 10 then candidates[#candidates + 1] = { block = b.block, op = "layer" } end
+      candidates[#candidates + 1] = { block = b.block, op = "widen", channels = b.channels < 32 and 2 or 4 }
+    end
+    return candidates
+  end,
+  decide = function(ctx)
+    if #ctx.candidates == 0 then return nil end
+    return ctx.candidates[draw(ctx.epoch, #ctx.candidates)]
+  end,
+}
