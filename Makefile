@@ -11,7 +11,7 @@ TEST_PACKAGES := python3-venv python3-torch python3-numpy python3-pil python3-ma
 VENV := .build/python
 SECNN := .build/release/secnn
 
-.PHONY: demo test build deps test-deps bench fuzz results
+.PHONY: demo test build deps test-deps bench fuzz results keep
 
 # The paper's policy, at its defaults, on the embedded digits set.
 demo: build
@@ -28,6 +28,14 @@ build: deps
 # RESULTS.md and results/plots/ from the run directories kept under results/.
 results: test-deps
 	/usr/bin/python3 results/make_results.py
+
+# Keep a run's record (not its checkpoints) under results/: make keep RUN=runs/x AS=results/cifar10/x
+keep:
+	@[ -n "$(RUN)" ] && [ -n "$(AS)" ] || { echo "usage: make keep RUN=DIR AS=results/DATASET/NAME"; exit 64; }
+	mkdir -p $(AS)
+	for f in config.json rule.lua metrics.jsonl events.jsonl ladder.json summary.json; do \
+	  if [ -f $(RUN)/$$f ]; then cp $(RUN)/$$f $(AS)/; fi; \
+	done
 
 # libFuzzer on the readers and the rule-decision decoder (FUZZING.md):
 # FUZZ_SECONDS per target, from the committed seeds; fails on any finding.

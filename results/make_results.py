@@ -63,7 +63,7 @@ class Run:
         self.ladder = (read_json(os.path.join(path, "ladder.json")) or {}).get("rungs", [])
         self.summary = read_json(os.path.join(path, "summary.json"))
         training = self.config["training"]
-        self.on_test = "test" in training["validation"]
+        self.on_test = any(key.startswith("test") for key in training["validation"])
         self.rule = os.path.basename(self.config["rule"].split(" ")[0]) if self.config.get("rule") else "—"
         self.seed = training["seed"]
         self.recipe = recipe(training)
@@ -94,9 +94,17 @@ class Run:
         return None
 
     def architecture(self):
-        if self.summary:
-            return self.summary.get("arch", self.config["architecture"])
-        return self.ladder[-1]["architecture"] if self.ladder else self.config["architecture"]
+        """The final architecture: the start one with every expansion in events.jsonl applied."""
+        blocks = [[int(n) for n in block.split("x")] for block in self.config["architecture"].split(",")]
+        for event in self.events:
+            choice = event.get("choice")
+            if event.get("outcome") != "expanded" or not choice:
+                continue
+            if choice["op"] == "layer":
+                blocks[choice["block"]][1] += 1
+            else:
+                blocks[choice["block"]][0] += choice["channels"]
+        return ",".join(f"{channels}x{layers}" for channels, layers in blocks)
 
     def expansions(self):
         return sum(1 for e in self.events if e.get("outcome") == "expanded")
@@ -159,7 +167,8 @@ def paper_table(runs):
             row = run.first_reaching(threshold)
             cells += [number(row and row["params"]), duration(row and run.elapsed(row))]
         best = run.best()
-        test = run.summary.get("test_accuracy") if run.summary else None
+        # Validating on the test set, the best epoch's validation accuracy is its test accuracy.
+        test = run.summary["test_accuracy"] if run.summary else best["val_accuracy"] if run.on_test else None
         cells += [percent(best["val_accuracy"]), number(best["params"]), percent(test),
                   f"`{run.architecture()}`", run.expansions()]
         rows.append(cells)
