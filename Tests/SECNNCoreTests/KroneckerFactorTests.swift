@@ -390,6 +390,11 @@ final class KroneckerFactorTests: XCTestCase {
             let ax = (0..<n).map { r in (0..<n).map { a[r * n + $0] * x[$0] }.reduce(0, +) }
             assertClose(ax, Array(vectors[k * n..<(k + 1) * n]), tolerance: 1e-12, "A·x for right-hand side \(k)")
         }
+        // tr(A⁻¹) from the factor against the columns of A⁻¹ solved one by one.
+        let identity = (0..<n * n).map { $0 / n == $0 % n ? 1.0 : 0.0 }
+        let inverse = try CholeskyFactor(a, dimension: n).solve(identity)
+        let trace = (0..<n).reduce(0.0) { $0 + inverse[$1 * n + $1] }
+        XCTAssertEqual(try CholeskyFactor(a, dimension: n).traceOfInverse(), trace, accuracy: 1e-12 * trace)
     }
 
     func testCholeskyReportsNonPositiveDefiniteMatrix() {

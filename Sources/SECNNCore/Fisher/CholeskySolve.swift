@@ -15,7 +15,7 @@ import COpenBLAS
 public struct CholeskyFactor: Sendable {
     public let dimension: Int
     /// `dpotrf`'s output: L in the column-major lower triangle, the rest untouched.
-    private let factor: [Double]
+    fileprivate let factor: [Double]
 
     /// Factors the row-major `dimension`×`dimension` symmetric `matrix`.
     /// `name` says what the matrix is, for the error message.
@@ -48,6 +48,23 @@ public struct CholeskyFactor: Sendable {
         }
         precondition(info == 0, "dpotrs_: argument \(-info) is invalid")
         return solutions
+    }
+}
+
+extension CholeskyFactor {
+    /// tr(A⁻¹) = ‖L⁻¹‖²_F (A⁻¹ = L⁻ᵀL⁻¹): one triangular inversion (LAPACK
+    /// `dtrtri`, n³/3 multiply-adds), a sixth of solving for the n columns
+    /// of the identity.
+    public func traceOfInverse() -> Double {
+        var inverse = factor
+        var n = Int32(dimension), lda = n, info: Int32 = 0
+        dtrtri_("L", "N", &n, &inverse, &lda, &info)
+        precondition(info == 0, "dtrtri_: \(info < 0 ? "argument \(-info) is invalid" : "L is singular at \(info)")")
+        var sum = 0.0
+        for column in 0..<dimension {  // column-major: the lower triangle of column j is rows j..<n
+            for row in column..<dimension { sum += inverse[column * dimension + row] * inverse[column * dimension + row] }
+        }
+        return sum
     }
 }
 

@@ -201,12 +201,10 @@ public struct KroneckerFactors: Sendable {
         for row in 0..<o {
             for column in 0..<i { score += rightSolved[row * i + column] * leftSolvedTransposed[column * o + row] }
         }
-        return (score, Self.trace(omegaFactor.solve(omega), i) * Self.trace(gammaFactor.solve(gamma), o))
-    }
-
-    /// The trace of a row-major n×n matrix.
-    private static func trace(_ matrix: [Double], _ n: Int) -> Double {
-        (0..<n).reduce(0.0) { $0 + matrix[$1 * n + $1] }
+        // With Ω_d = Ω + a·I: tr(Ω_d⁻¹Ω) = tr(I − a·Ω_d⁻¹) = I − a·tr(Ω_d⁻¹); likewise for Γ.
+        let omegaResolved = Double(i) - pi * root * omegaFactor.traceOfInverse()
+        let gammaResolved = Double(o) - root / pi * gammaFactor.traceOfInverse()
+        return (score, omegaResolved * gammaResolved)
     }
 
     /// π of the factored damping, 1 when either factor's trace is zero.
