@@ -33,7 +33,7 @@ results: test-deps
 keep:
 	@[ -n "$(RUN)" ] && [ -n "$(AS)" ] || { echo "usage: make keep RUN=DIR AS=results/DATASET/NAME"; exit 64; }
 	mkdir -p $(AS)
-	for f in config.json rule.lua metrics.jsonl events.jsonl ladder.json summary.json; do \
+	for f in config.json rule.lua metrics.jsonl events.jsonl ladder.json ladder-finetuned.json summary.json; do \
 	  if [ -f $(RUN)/$$f ]; then cp $(RUN)/$$f $(AS)/; fi; \
 	done
 

@@ -5,7 +5,8 @@
     /usr/bin/python3 results/make_results.py --runs DIR --out FILE --plots DIR
 
 Every number comes from the files `secnn train` leaves in a run directory
-(metrics.jsonl, events.jsonl, ladder.json, config.json, summary.json), so
+(metrics.jsonl, events.jsonl, ladder.json, config.json, summary.json, and
+ladder-finetuned.json from `secnn ladder RUN --finetune N`), so
 the same directories give the same file, byte for byte: nothing here reads
 the clock, and the plots carry no timestamp. Needs Debian's
 python3-matplotlib.
@@ -61,6 +62,8 @@ class Run:
             raise SystemExit(f"{path}/metrics.jsonl: no epochs")
         self.events = read_lines(os.path.join(path, "events.jsonl"))
         self.ladder = (read_json(os.path.join(path, "ladder.json")) or {}).get("rungs", [])
+        self.finetuned = {r["rung"]: r for r in (read_json(os.path.join(path, "ladder-finetuned.json")) or {})
+                          .get("rungs", [])}
         self.summary = read_json(os.path.join(path, "summary.json"))
         training = self.config["training"]
         self.on_test = any(key.startswith("test") for key in training["validation"])
@@ -189,11 +192,17 @@ def ladder_tables(runs):
     for run in runs:
         if not run.ladder:
             continue
+        header = ["rung", "params", "MFLOPs", "architecture", "epoch", "val accuracy", "test accuracy"]
         rows = [[i + 1, number(r["parameters"]), f"{r['flops'] / 1e6:.2f}" if "flops" in r else "—",
                  f"`{r['architecture']}`", r["epoch"], percent(r["validationAccuracy"]), percent(r["testAccuracy"])]
                 for i, r in enumerate(run.ladder)]
-        sections.append(f"**`{run.name}`**\n\n" + table(
-            ["rung", "params", "MFLOPs", "architecture", "epoch", "val accuracy", "test accuracy"], rows))
+        if run.finetuned:
+            epochs = next(iter(run.finetuned.values()))["epochs"]
+            header += [f"val after {epochs} more epochs", "test after"]
+            for i, row in enumerate(rows):
+                tuned = run.finetuned.get(i + 1)
+                row += [percent(tuned and tuned["validation_accuracy"]), percent(tuned and tuned["test_accuracy"])]
+        sections.append(f"**`{run.name}`**\n\n" + table(header, rows))
     return "\n\n".join(sections)
 
 

@@ -158,21 +158,12 @@ struct Train: ParsableCommand {
                                   rule: (rule: Rule, source: String)?) throws -> RunFiles.Configuration {
         RunFiles.Configuration(
             commandLine: CommandLine.arguments, version: SECNN.version, threads: compute.threads,
-            data: dataOptions.data, dataset: pair.train.name, datasetChecksum: Self.checksum(pair),
+            data: dataOptions.data, dataset: pair.train.name, datasetChecksum: RunData.checksum(pair),
             architecture: spec.description, training: configuration, rule: rule?.rule.displayPath,
             ruleChecksum: rule.map { RunFiles.checksum($0.source) }, ruleArgs: try ruleArgs.parsed(),
             ruleFailures: ruleFailures, scoreSubset: scoreSubset)
     }
 
-    private static func checksum(_ pair: DatasetPair) -> String {
-        pair.train.images.withUnsafeBytes { trainImages in
-            pair.train.labels.withUnsafeBytes { trainLabels in
-                pair.test.images.withUnsafeBytes { testImages in
-                    pair.test.labels.withUnsafeBytes { RunFiles.checksum([trainImages, trainLabels, testImages, $0]) }
-                }
-            }
-        }
-    }
 
     /// Text (live on a terminal), JSON lines, or nothing.
     private func printer() -> GrowthObserver? {
@@ -211,14 +202,7 @@ struct Train: ParsableCommand {
     private func resumedSession(_ directory: String) throws -> Session {
         let settings = try RunFiles.Configuration(run: directory)
         let checkpoint = try Checkpoint(contentsOf: (directory as NSString).appendingPathComponent("last.safetensors"))
-        let pair: DatasetPair
-        do { pair = try DatasetSource(argument: settings.data).load() } catch {
-            throw RuntimeError("\(directory): the run's data (\(settings.data)) cannot be loaded: \(error)")
-        }
-        guard Self.checksum(pair) == settings.datasetChecksum else {
-            throw RuntimeError("\(directory): the data at \(settings.data) is not the data the run started with "
-                               + "(checksum \(Self.checksum(pair)), config.json says \(settings.datasetChecksum))")
-        }
+        let pair = try RunData.load(settings, run: directory)
         let configuration = checkpoint.configuration ?? settings.training
         let data = TrainingData(pair, validation: configuration.validation, seed: configuration.seed)
         let trainer = try Trainer(resuming: checkpoint, data: data, directory: directory)

@@ -174,6 +174,45 @@ final class GrowthRunTests: XCTestCase {
         XCTAssertTrue(none.stderr.contains("no rung has at most 100 parameters"), none.transcript)
     }
 
+    /// `secnn ladder RUN --finetune N`: every rung trains N more epochs at
+    /// its own size; a rung never ends below where the run left it, and its
+    /// fine-tuned checkpoint evaluates to the test accuracy listed.
+    func testLadderFinetuneContinuesEveryRungAtItsSize() throws {
+        let root = try temporaryDirectory(self)
+        let rule = root.appendingPathComponent("grow.lua")
+        try writeRule(alwaysRule(block: 2, op: "widen"), to: rule)
+        let out = root.appendingPathComponent("run")
+        let train = try CLI.run("secnn", ["train", "--epochs", "3", "--rule", rule.path, "--score-subset", "64",
+                                          "--quiet", "--out", out.path])
+        XCTAssertEqual(train.status, 0, train.transcript)
+        let rungs = try ladder(out).rungs
+        let tuned = try CLI.run("secnn", ["ladder", out.path, "--finetune", "2"])
+        XCTAssertEqual(tuned.status, 0, tuned.transcript)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: out.appendingPathComponent("ladder-finetuned.json"))) as? [String: Any])
+        let tunedRungs = try XCTUnwrap(json["rungs"] as? [[String: Any]])
+        XCTAssertEqual(tunedRungs.count, rungs.count)
+        for (rung, row) in zip(rungs, tunedRungs) {
+            XCTAssertEqual(row["architecture"] as? String, rung.architecture)
+            // (JSONSerialization and JSONDecoder may read the last digit differently.)
+            let before = try XCTUnwrap(row["validation_accuracy_before"] as? Double)
+            XCTAssertEqual(before, rung.validationAccuracy, accuracy: 1e-12)
+            XCTAssertGreaterThanOrEqual(try XCTUnwrap(row["validation_accuracy"] as? Double), before)
+            let folder = out.appendingPathComponent((try XCTUnwrap(row["file"] as? String) as NSString).deletingLastPathComponent)
+            let epochs = try String(contentsOf: folder.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+                .split(separator: "\n").count
+            XCTAssertEqual(epochs, 2, "two more epochs at \(rung.architecture)")
+            let eval = try CLI.run("secnn", ["eval", out.appendingPathComponent(row["file"] as! String).path])
+            XCTAssertEqual(eval.values["arch"], rung.architecture, eval.transcript)
+            XCTAssertEqual(try XCTUnwrap(eval.values["test_accuracy"].flatMap(Double.init)),
+                           try XCTUnwrap(row["test_accuracy"] as? Double), accuracy: 1e-6)
+        }
+        XCTAssertEqual(tuned.stdout.split(separator: "\n").count, rungs.count + 1, "a header and a row per rung")
+        let bad = try CLI.run("secnn", ["ladder", out.path, "--finetune", "0"])
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertTrue(bad.stderr.contains("--finetune must be at least 1 epoch"), bad.transcript)
+    }
+
     func testARuleThatFailsAtRunTimeIsReportedAndTheRunContinues() throws {
         let root = try temporaryDirectory(self)
         let rule = root.appendingPathComponent("flaky.lua")
