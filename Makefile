@@ -7,7 +7,8 @@ BUILD_PACKAGES := pkg-config liblua5.4-dev libopenblas-dev zlib1g-dev
 # packages (PyPI, in a venv that sees Debian's torch) and torch_peer.py's
 # --eval-weights; render `secnn report` in headless Chromium; and regenerate
 # RESULTS.md with matplotlib.
-TEST_PACKAGES := python3-venv python3-torch python3-numpy python3-pil python3-matplotlib libopenblas0 chromium
+TEST_PACKAGES := python3-venv python3-torch python3-numpy python3-pil python3-matplotlib libopenblas0 chromium \
+	dataset-fashion-mnist
 VENV := .build/python
 SECNN := .build/release/secnn
 
