@@ -178,6 +178,41 @@ def paper_table(runs):
     return table(header, rows)
 
 
+BUDGETS = (11360, 15000, 20000, 25000, 40000, 60000)
+
+
+def budget_table(runs):
+    """Best validation accuracy reached while the model had at most N parameters: runs compared at equal size."""
+    header = ["run", "rule"] + [f"≤ {number(b)}" for b in BUDGETS]
+    rows = []
+    for run in runs:
+        cells = [f"`{run.name}`", run.rule]
+        for budget in BUDGETS:
+            within = [r["val_accuracy"] for r in run.metrics if r["params"] <= budget]
+            cells.append(percent(max(within)) if within else "—")
+        rows.append(cells)
+    return table(header, rows)
+
+
+def growth_vs_fixed(runs):
+    """Each growth run beside the fixed-architecture runs (no rule) of the same recipe and validation."""
+    rows = []
+    for grown in (r for r in runs if r.rule != "—"):
+        fixed = [r for r in runs if r.rule == "—" and r.recipe == grown.recipe and r.on_test == grown.on_test]
+        for run in [grown] + fixed:
+            final = run.architecture()
+            role = ("grown" if run is grown else "its start architecture" if final == grown.config["architecture"]
+                    else "its final architecture" if final == grown.architecture() else "fixed")
+            best = run.best()
+            rows.append([f"`{run.name}`", role, f"`{final}`", number(run.metrics[-1]["params"]),
+                         f"{run.flops_of(run.metrics[-1]['params']) / 1e6:.2f}"
+                         if run.flops_of(run.metrics[-1]["params"]) else "—",
+                         run.epochs, percent(best["val_accuracy"]), duration(run.elapsed(run.metrics[-1]))])
+    if not rows or not any(row[1] != "grown" for row in rows):
+        return None
+    return table(["run", "role", "architecture", "params", "MFLOPs", "epochs", "best accuracy", "wall time"], rows)
+
+
 def commands(runs):
     """How each run was started: its command line as config.json keeps it (the binary shown as `secnn`)."""
     rows = []
@@ -269,7 +304,15 @@ def document(root, runs_by_dataset, plot_directory, out_path):
               [[i + 1, number(a), number(b), percent(c), number(d)] for i, (a, b, c, d) in enumerate(PAPER_TRIALS)]),
     ]
     for dataset, runs in runs_by_dataset:
-        lines += ["", f"## {dataset}", "", paper_table(runs), "", f"### Commands ({dataset})", "",
+        lines += ["", f"## {dataset}", "", paper_table(runs), "",
+                  f"### Best accuracy within a parameter budget ({dataset})", "",
+                  "The best validation accuracy of any epoch at which the model had at most that many parameters.", "",
+                  budget_table(runs)]
+        comparison = growth_vs_fixed(runs)
+        if comparison:
+            lines += ["", f"### Growth against fixed architectures ({dataset})", "",
+                      "Each growth run beside the runs without a rule trained with the same recipe.", "", comparison]
+        lines += ["", f"### Commands ({dataset})", "",
                   "An unfinished run continues with `secnn train --resume DIR` (DIR: the `--out` directory).", "",
                   commands(runs)]
         ladders = ladder_tables(runs)

@@ -63,6 +63,9 @@ final class ResultsTests: XCTestCase {
         XCTAssertGreaterThan(rungs, 1, "the fixture run grew")
         XCTAssertTrue(text.contains("**`grown`**"), "a ladder table for the growth run")
         XCTAssertFalse(text.contains("**`fixed`**"), "none for the fixed run")
+        let comparison = try XCTUnwrap(text.components(separatedBy: "### Growth against fixed architectures (digits)").last)
+        XCTAssertTrue(comparison.contains("| `grown` | grown |") && comparison.contains("| `fixed` |"),
+                      "the growth run beside the fixed one")
         for plot in ["digits-accuracy-vs-params.png", "digits-accuracy-vs-flops.png"] {
             let bytes = try Data(contentsOf: plots.appendingPathComponent(plot))
             XCTAssertEqual(Array(bytes.prefix(4)), [0x89, 0x50, 0x4E, 0x47], "\(plot) is a PNG")
