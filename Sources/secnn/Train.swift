@@ -30,8 +30,12 @@ struct Train: ParsableCommand {
                                valueName: "SPEC"))
     var arch = "16x1,16x1,16x1"
 
-    @Option(help: "Epochs to train.")
-    var epochs = 30
+    @Option(help: """
+        Epochs to train (default 30). With --resume: the total to reach, extending a finished or \
+        interrupted run; the result is the run started with that many epochs, except under \
+        --schedule cosine (whose rate depends on the total) and for rules that read ctx.epochs.
+        """)
+    var epochs: Int?
 
     @Option(help: "Seed for initialisation, data order, augmentation and dropout; the same seed and thread count give the same run.")
     var seed: UInt64 = 0
@@ -92,7 +96,7 @@ struct Train: ParsableCommand {
     var ruleTimeout = 60.0
 
     @Option(help: ArgumentHelp(
-        "Continue the interrupted run in DIR with its own settings (config.json, rule.lua, last.safetensors); --threads may change.",
+        "Continue the run in DIR with its own settings (config.json, rule.lua, last.safetensors): an interrupted one, or with --epochs N a finished one up to N epochs; --threads may change.",
         valueName: "DIR"))
     var resume: String?
 
@@ -105,7 +109,7 @@ struct Train: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
-        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, not \(epochs)") }
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, not \(epochs)") }
         guard batchSize >= 2 else {
             throw ValidationError("--batch-size must be at least 2 (batch norm needs 2 examples), not \(batchSize)")
         }
@@ -133,10 +137,18 @@ struct Train: ParsableCommand {
         if quiet, json { throw ValidationError("--quiet and --json do not go together") }
         if rule == nil, !ruleArgs.isEmpty, resume == nil { throw ValidationError("--rule-arg needs --rule") }
         if resume != nil {
-            // The flags that would change the run, as far as they differ from their defaults.
-            let given = [("--rule", rule != nil), ("--rule-arg", !ruleArgs.isEmpty), ("--out", out != nil),
-                         ("--crop-padding", cropPadding != 0), ("--label-smoothing", labelSmoothing != 0),
-                         ("--schedule", schedule != .plateau)].filter(\.1).map(\.0)
+            // The flags that would change the run, as far as they differ from their defaults
+            // (--epochs extends the run; --threads, --rule-timeout and the output flags apply as given).
+            let recipe = TrainingConfiguration()
+            let given = [("--data", dataOptions.data != "digits"), ("--arch", arch != "16x1,16x1,16x1"),
+                         ("--seed", seed != recipe.seed), ("--batch-size", batchSize != recipe.batchSize),
+                         ("--lr", lr != recipe.learningRate), ("--patience", patience != recipe.patience),
+                         ("--l1", l1 != recipe.l1), ("--val-split", valSplit != "0.1"),
+                         ("--rule", rule != nil), ("--rule-arg", !ruleArgs.isEmpty), ("--out", out != nil),
+                         ("--rule-failures", ruleFailures != 3), ("--score-subset", scoreSubset != 512),
+                         ("--crop-padding", cropPadding != recipe.cropPadding),
+                         ("--label-smoothing", labelSmoothing != recipe.labelSmoothing),
+                         ("--schedule", schedule != recipe.schedule)].filter(\.1).map(\.0)
             if let last = given.last {
                 let list = given.count == 1 ? last : given.dropLast().joined(separator: ", ") + " and " + last
                 throw ValidationError("--resume continues a run with its own settings; \(list) "
@@ -200,8 +212,17 @@ struct Train: ParsableCommand {
 
     /// The run in `directory` as its files left it, checked against its data.
     private func resumedSession(_ directory: String) throws -> Session {
-        let settings = try RunFiles.Configuration(run: directory)
-        let checkpoint = try Checkpoint(contentsOf: (directory as NSString).appendingPathComponent("last.safetensors"))
+        var settings = try RunFiles.Configuration(run: directory)
+        var checkpoint = try Checkpoint(contentsOf: (directory as NSString).appendingPathComponent("last.safetensors"))
+        if let epochs {
+            let trained = checkpoint.training?.epoch ?? 0
+            guard epochs >= trained else {
+                throw ValidationError("--epochs \(epochs): \(directory) has already trained \(trained) epochs")
+            }
+            checkpoint.configuration?.epochs = epochs
+            settings.training.epochs = epochs
+            try settings.write(run: directory)
+        }
         let pair = try RunData.load(settings, run: directory)
         let configuration = checkpoint.configuration ?? settings.training
         let data = TrainingData(pair, validation: configuration.validation, seed: configuration.seed)
@@ -230,7 +251,7 @@ struct Train: ParsableCommand {
     func run() throws {
         compute.apply()
         var configuration = TrainingConfiguration()
-        configuration.epochs = epochs
+        configuration.epochs = epochs ?? 30
         configuration.batchSize = batchSize
         configuration.learningRate = lr
         configuration.patience = patience

@@ -72,6 +72,35 @@ final class InterruptResumeTests: XCTestCase {
             files: ["last.safetensors", "best.safetensors"])
     }
 
+    /// `--resume RUN --epochs N` extends a finished run: a 4-epoch growth run
+    /// taken on to 7 is the 7-epoch run, checkpoints, events and ladder alike
+    /// (its missed growth round after epoch 4 is held first).
+    func testFinishedGrowthRunExtendsToTheLongerRun() throws {
+        let root = try temporaryDirectory(self)
+        let arguments = ["train", "--seed", "3", "--rule", "budget.lua", "--rule-arg", "warmup=1", "--rule-arg", "cooldown=2",
+                         "--score-subset", "64", "--quiet"]
+        let whole = root.appendingPathComponent("whole"), short = root.appendingPathComponent("short")
+        let reference = try CLI.run("secnn", arguments + ["--epochs", "7", "--out", whole.path])
+        XCTAssertEqual(reference.status, 0, reference.transcript)
+        let first = try CLI.run("secnn", arguments + ["--epochs", "4", "--out", short.path])
+        XCTAssertEqual(first.status, 0, first.transcript)
+        let extended = try CLI.run("secnn", ["train", "--resume", short.path, "--epochs", "7", "--quiet"])
+        XCTAssertEqual(extended.status, 0, extended.transcript)
+        XCTAssertEqual(extended.values["epochs"], "7")
+        for file in ["last.safetensors", "best.safetensors", "ladder.json", "events.jsonl"] {
+            XCTAssertTrue(try Data(contentsOf: short.appendingPathComponent(file))
+                            == Data(contentsOf: whole.appendingPathComponent(file)), "\(file) differs from the 7-epoch run's")
+        }
+        XCTAssertEqual(extended.values["test_accuracy"], reference.values["test_accuracy"])
+        let config = try String(contentsOf: short.appendingPathComponent("config.json"), encoding: .utf8)
+        XCTAssertTrue(config.contains("\"epochs\" : 7"), "config.json plans the new total: \(config)")
+        XCTAssertGreaterThan(try XCTUnwrap(reference.values["expansions"].flatMap(Int.init)), 0, "the runs grew")
+
+        let shorter = try CLI.run("secnn", ["train", "--resume", short.path, "--epochs", "5"])
+        XCTAssertEqual(shorter.status, 64)
+        XCTAssertTrue(shorter.stderr.contains("has already trained 7 epochs"), shorter.transcript)
+    }
+
     func testResumeNamesWhatIsMissing() throws {
         let root = try temporaryDirectory(self)
         let result = try CLI.run("secnn", ["train", "--resume", root.path])
@@ -85,5 +114,8 @@ final class InterruptResumeTests: XCTestCase {
                                            "--schedule", "cosine", "--label-smoothing", "0"])
         XCTAssertEqual(recipe.status, 64)
         XCTAssertTrue(recipe.stderr.contains("--crop-padding and --schedule do not go with it"), recipe.transcript)
+        let others = try CLI.run("secnn", ["train", "--resume", root.path, "--lr", "0.01", "--seed", "2", "--epochs", "9"])
+        XCTAssertEqual(others.status, 64)
+        XCTAssertTrue(others.stderr.contains("--seed and --lr do not go with it"), others.transcript)
     }
 }

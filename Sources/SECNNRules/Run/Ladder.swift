@@ -40,9 +40,16 @@ public struct Ladder: Codable, Equatable, Sendable {
         }
     }
 
-    /// Writes `checkpoint` as the next rung and rewrites `ladder.json` (both atomically).
+    /// Writes `checkpoint` as the next rung and rewrites `ladder.json` (both
+    /// atomically). A checkpoint of the last rung's own architecture (a run
+    /// extended past its end, still at that size) replaces the rung when its
+    /// validation accuracy is higher, and is dropped otherwise.
     public mutating func add(_ checkpoint: Checkpoint, epoch: Int, validationAccuracy: Double, testAccuracy: Double,
                              run directory: String) throws {
+        if let last = rungs.last, last.architecture == checkpoint.network.spec.description {
+            guard validationAccuracy > last.validationAccuracy else { return }
+            rungs.removeLast()
+        }
         let parameters = checkpoint.network.parameterCount
         let file = "\(Self.folder)/rung-\(rungs.count + 1)-\(parameters)-params.safetensors"
         try FileManager.default.createDirectory(atPath: (directory as NSString).appendingPathComponent(Self.folder),

@@ -55,6 +55,15 @@ public final class RunFiles: GrowthObserver {
             self.scoreSubset = scoreSubset
         }
 
+        /// Writes `RUN/config.json` (atomically).
+        public func write(run directory: String) throws {
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicWrite.write(Array(try encoder.encode(self)) + Array("\n".utf8),
+                                  toPath: (directory as NSString).appendingPathComponent("config.json"))
+        }
+
         /// Reads `RUN/config.json`.
         public init(run directory: String) throws {
             let path = (directory as NSString).appendingPathComponent("config.json")
@@ -89,10 +98,7 @@ public final class RunFiles: GrowthObserver {
         self.next = next
         earlierSeconds = resuming ? Self.lastElapsed(directory: directory) : 0
         guard !resuming else { return }
-        let pretty = JSONEncoder()
-        pretty.keyEncodingStrategy = .convertToSnakeCase
-        pretty.outputFormatting = [.prettyPrinted, .sortedKeys]
-        write("config.json", (try? pretty.encode(configuration)).map { String(decoding: $0, as: UTF8.self) + "\n" } ?? "")
+        do { try configuration.write(run: directory) } catch { failed("config.json", "\(error)") }
         if let ruleSource { write("rule.lua", ruleSource) }
         write("metrics.jsonl", "")
         write("metrics.csv",

@@ -30,6 +30,8 @@ public final class SelfExpandingRun {
     /// The subset every score is computed on, chosen once.
     private let subset: LabeledImages
     private var consecutiveFailures = 0
+    /// The epoch after which the last growth round ran (0: none yet).
+    private var roundsThrough = 0
     /// The best checkpoint of the current size (by validation accuracy): the
     /// next rung of the ladder.
     private var sizeBest: (checkpoint: Checkpoint, epoch: Int, accuracy: Double)?
@@ -59,15 +61,34 @@ public final class SelfExpandingRun {
 
     /// Trains every epoch, growing between them; the last size's best
     /// checkpoint becomes the ladder's last rung.
+    ///
+    /// A resumed run first holds the growth round it missed: the one after
+    /// the epoch its checkpoint ends, when it stopped before that round
+    /// finished, or when it had finished and was extended (`--epochs`).
     public func run(observer: GrowthObserver? = nil) throws -> TrainingSummary {
+        if let missed = trainer.state.history.last, trainer.state.progress == nil, missed.epoch > roundsThrough,
+           missed.epoch < trainer.configuration.epochs {
+            try round(after: missed, observer: observer)
+        }
         let summary = try trainer.run(observer: observer) { [self] metrics in
-            try noteSizeBest(metrics)
-            try grow(after: metrics, observer: observer)
-            try save()
+            try round(after: metrics, observer: observer)
         }
         if let last = trainer.state.history.last { try noteSizeBest(last) }
         try keepRung()
         return summary
+    }
+
+    /// The growth round after an epoch. A grown model is written to
+    /// `last.safetensors` at once, before `growth.json` records the round, so
+    /// that a run killed in the next epoch resumes with the model its history
+    /// describes.
+    private func round(after metrics: EpochMetrics, observer: GrowthObserver?) throws {
+        try noteSizeBest(metrics)
+        let expansions = history.count
+        try grow(after: metrics, observer: observer)
+        if history.count > expansions { try trainer.checkpoint().write(toPath: trainer.lastCheckpointPath) }
+        roundsThrough = metrics.epoch
+        try save()
     }
 
     /// The path of `ladder.json`.
@@ -95,6 +116,8 @@ public final class SelfExpandingRun {
     private struct State: Codable {
         var history: [ExpansionRecord]
         var consecutiveFailures: Int
+        /// Absent in runs from before it was kept: their rounds then count as done.
+        var roundsThrough: Int?
         var sizeBest: SizeBest?
         struct SizeBest: Codable { var epoch: Int, accuracy: Double }
     }
@@ -104,7 +127,7 @@ public final class SelfExpandingRun {
     private func path(_ file: String) -> String { (trainer.directory as NSString).appendingPathComponent(file) }
 
     private func save() throws {
-        let state = State(history: history, consecutiveFailures: consecutiveFailures,
+        let state = State(history: history, consecutiveFailures: consecutiveFailures, roundsThrough: roundsThrough,
                           sizeBest: sizeBest.map { State.SizeBest(epoch: $0.epoch, accuracy: $0.accuracy) })
         try AtomicWrite.write(Array(try JSONEncoder().encode(state)), toPath: path(Self.stateFile))
     }
@@ -119,6 +142,7 @@ public final class SelfExpandingRun {
         }
         history = state.history
         consecutiveFailures = state.consecutiveFailures
+        roundsThrough = state.roundsThrough ?? trainer.state.epoch
         if FileManager.default.fileExists(atPath: path(Ladder.fileName)) { ladder = try Ladder(run: trainer.directory) }
         if let best = state.sizeBest {
             sizeBest = (try Checkpoint(contentsOf: path(Self.sizeBestFile)), best.epoch, best.accuracy)
