@@ -61,7 +61,8 @@ struct LadderCommand: ParsableCommand {
         print("rung   params    MFLOPs  architecture              epoch  val_acc  test_acc  file")
         for (index, rung) in ladder.rungs.enumerated() {
             print(String(format: "%4d  %7d  %8.2f  %@  %5d  %7.4f  %8.4f  %@", index + 1, rung.parameters,
-                         Double(rung.flops) / 1e6, padded(rung.architecture), rung.epoch, rung.validationAccuracy, rung.testAccuracy,
+                         Double(rung.flops) / 1e6, padded(rung.architecture), rung.epoch, rung.validationAccuracy,
+                         rung.testAccuracy,
                          (directory as NSString).appendingPathComponent(rung.file)))
         }
     }

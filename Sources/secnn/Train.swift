@@ -96,7 +96,10 @@ struct Train: ParsableCommand {
     var ruleTimeout = 60.0
 
     @Option(help: ArgumentHelp(
-        "Continue the run in DIR with its own settings (config.json, rule.lua, last.safetensors): an interrupted one, or with --epochs N a finished one up to N epochs; --threads may change.",
+        """
+        Continue the run in DIR with its own settings (config.json, rule.lua, last.safetensors): an interrupted \
+        one, or with --epochs N a finished one up to N epochs; --threads may change.
+        """,
         valueName: "DIR"))
     var resume: String?
 

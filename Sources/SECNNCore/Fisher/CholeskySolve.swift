@@ -62,7 +62,8 @@ extension CholeskyFactor {
         precondition(info == 0, "dtrtri_: \(info < 0 ? "argument \(-info) is invalid" : "L is singular at \(info)")")
         var sum = 0.0
         for column in 0..<dimension {  // column-major: the lower triangle of column j is rows j..<n
-            for row in column..<dimension { sum += inverse[column * dimension + row] * inverse[column * dimension + row] }
+            let base = column * dimension
+            for row in column..<dimension { sum += inverse[base + row] * inverse[base + row] }
         }
         return sum
     }

@@ -44,7 +44,9 @@ public struct FinetunedLadder: Codable, Equatable, Sendable {
     public static func finetune(_ ladder: Ladder, run directory: String, settings: RunFiles.Configuration,
                                 epochs: Int, data: TrainingData, observer: GrowthObserver? = nil) throws
         -> FinetunedLadder {
-        guard epochs >= 1 else { throw ModelError.invalidConfiguration("--finetune needs at least 1 epoch, not \(epochs)") }
+        guard epochs >= 1 else {
+            throw ModelError.invalidConfiguration("--finetune needs at least 1 epoch, not \(epochs)")
+        }
         var result = FinetunedLadder()
         for (index, rung) in ladder.rungs.enumerated() {
             var checkpoint = try Checkpoint(contentsOf: (directory as NSString).appendingPathComponent(rung.file))
