@@ -14,7 +14,7 @@ struct ScoreTable {
         for row in report.candidates {
             lines.append(String(format: "%5d  %-6@  %8d  %7d  %7d  %9.6g  %11.4g  %9.4g  %9.6g", row.candidate.block,
                                 row.candidate.op.rawValue, row.candidate.channels, row.deltaParameters,
-                                row.score.parameters, row.score.eta, row.score.eta / current.eta,
+                                row.score.parameters, row.score.eta, row.ratio(over: current),
                                 row.score.perParameter, row.score.unbiasedEta ?? .nan))
         }
         for refused in report.refused {
@@ -47,7 +47,7 @@ struct ScoreReportJSON: Encodable {
         params = report.current.parameters
         candidates = report.candidates.map {
             Row(block: $0.candidate.block, op: $0.candidate.op.rawValue, channels: $0.candidate.channels,
-                score: $0.score.eta, ratio: $0.score.eta / report.current.eta, score_per_param: $0.score.perParameter,
+                score: $0.score.eta, ratio: $0.ratio(over: report.current), score_per_param: $0.score.perParameter,
                 unbiased: $0.score.unbiasedEta, delta_params: $0.deltaParameters, params: $0.score.parameters)
         }
         refused = report.refused.map {

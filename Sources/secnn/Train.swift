@@ -301,7 +301,7 @@ struct Train: ParsableCommand {
         // The figures without the machine's paths: OUT/summary.json, for scripts and results/.
         var figures = KeyValueOutput()
         figures.add("params", summary.parameters)
-        figures.add("flops", summary.multiplyAdds)
+        figures.add("flops", summary.architecture.multiplyAdds)
         figures.add("arch", summary.architecture.description)
         figures.add("epochs", summary.epochs)
         figures.add("best_epoch", summary.bestEpoch)

@@ -12,10 +12,9 @@ public protocol TrainingObserver: AnyObject {
 
 /// What a finished run reports.
 public struct TrainingSummary: Sendable {
-    /// The final model's architecture, size and multiply-adds per image.
+    /// The final model's architecture and size.
     public var architecture: ArchitectureSpec
     public var parameters: Int
-    public var multiplyAdds: Int
     public var epochs: Int
     public var bestEpoch: Int
     public var bestValidationAccuracy: Double
@@ -100,8 +99,7 @@ public final class Trainer {
         }
         let best = try Checkpoint(contentsOf: bestCheckpointPath)
         return TrainingSummary(
-            architecture: network.spec, parameters: network.parameterCount, multiplyAdds: network.spec.multiplyAdds,
-            epochs: state.epoch,
+            architecture: network.spec, parameters: network.parameterCount, epochs: state.epoch,
             bestEpoch: state.bestEpoch,
             bestValidationAccuracy: state.bestValidationAccuracy, test: best.network.evaluate(data.test),
             bestCheckpoint: bestCheckpointPath, lastCheckpoint: lastCheckpointPath,

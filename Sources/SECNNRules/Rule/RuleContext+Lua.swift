@@ -45,7 +45,7 @@ extension RuleContext {
         var fields: [String: LuaValue] = [
             "block": .integer(scored.candidate.block), "op": .string(scored.candidate.op.rawValue),
             "channels": .integer(scored.candidate.channels), "score": .number(scored.score.eta),
-            "ratio": .number(scored.score.eta / current.eta), "delta_params": .integer(scored.deltaParameters),
+            "ratio": .number(scored.ratio(over: current)), "delta_params": .integer(scored.deltaParameters),
             "params": .integer(scored.score.parameters), "per_param": .number(scored.score.perParameter),
             "flops": .integer(flops), "delta_flops": .integer(flops - architecture.multiplyAdds),
         ]

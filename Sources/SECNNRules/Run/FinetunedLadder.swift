@@ -76,10 +76,7 @@ public struct FinetunedLadder: Codable, Equatable, Sendable {
                 epochs: epochs, validationAccuracyBefore: rung.validationAccuracy,
                 validationAccuracy: summary.bestValidationAccuracy, testAccuracy: summary.test.accuracy,
                 file: "\(relative)/best.safetensors"))
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicWrite.write(Array(try encoder.encode(result)),
+            try AtomicWrite.write(Array(try RunFiles.prettyEncoder().encode(result)),
                                   toPath: (directory as NSString).appendingPathComponent(fileName))
         }
         return result

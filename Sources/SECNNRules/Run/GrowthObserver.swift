@@ -30,7 +30,7 @@ public struct GrowthRound: Codable, Equatable, Sendable {
     public var outcome: Outcome
     /// The scores the rule saw, and each candidate's ratio η/η_c (in the same order).
     public var scores: ScoreReport? {
-        didSet { ratios = scores.map { report in report.candidates.map { $0.score.eta / report.current.eta } } }
+        didSet { ratios = scores.map { report in report.candidates.map { $0.ratio(over: report.current) } } }
     }
     public private(set) var ratios: [Double]?
     public var choice: Candidate?
@@ -40,7 +40,7 @@ public struct GrowthRound: Codable, Equatable, Sendable {
         self.epoch = epoch
         self.outcome = outcome
         self.scores = scores
-        ratios = scores.map { report in report.candidates.map { $0.score.eta / report.current.eta } }
+        ratios = scores.map { report in report.candidates.map { $0.ratio(over: report.current) } }
         self.choice = choice
         self.error = error
     }

@@ -57,10 +57,7 @@ public final class RunFiles: GrowthObserver {
 
         /// Writes `RUN/config.json` (atomically).
         public func write(run directory: String) throws {
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicWrite.write(Array(try encoder.encode(self)) + Array("\n".utf8),
+            try AtomicWrite.write(Array(try RunFiles.prettyEncoder().encode(self)) + Array("\n".utf8),
                                   toPath: (directory as NSString).appendingPathComponent("config.json"))
         }
 
@@ -104,6 +101,14 @@ public final class RunFiles: GrowthObserver {
         write("metrics.csv",
               "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,params,seconds,images_per_s,elapsed_s\n")
         write("events.jsonl", "")
+    }
+
+    /// The encoder of a run's pretty JSON files (config.json, ladder-finetuned.json): snake_case keys, sorted.
+    static func prettyEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return encoder
     }
 
     /// Writes `summary.json` (atomically; a failure is a warning, as for the other files).

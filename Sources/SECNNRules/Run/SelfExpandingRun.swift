@@ -224,12 +224,12 @@ public final class SelfExpandingRun {
                        observer: GrowthObserver?) throws {
         // The scored model, rebuilt (scores keep no networks): the same seed, the same calibration.
         let (grown, expansion) = try scorer.materialise(candidate, on: trainer.network)
-        let score = report.candidates.first(where: { $0.candidate == candidate })!.score  // checked in `decide`
+        let scored = report.candidates.first(where: { $0.candidate == candidate })!  // checked in `decide`
         try keepRung()
         try trainer.apply(grown, expansion)
         let record = ExpansionRecord(epoch: epoch, candidate: candidate, parametersBefore: expansion.parametersBefore,
                                      parametersAfter: expansion.parametersAfter,
-                                     ratio: score.eta / report.current.eta, architecture: grown.spec.description)
+                                     ratio: scored.ratio(over: report.current), architecture: grown.spec.description)
         history.append(record)
         observer?.expanded(record)
     }
