@@ -7,6 +7,7 @@ let package = Package(
         .executable(name: "secnn", targets: ["secnn"]),
         .library(name: "SECNNCore", targets: ["SECNNCore"]),
         .library(name: "SECNNModel", targets: ["SECNNModel"]),
+        .library(name: "SECNNGrowth", targets: ["SECNNGrowth"]),
         .library(name: "SECNNRules", targets: ["SECNNRules"]),
         // For the libFuzzer executables of Fuzz/ (a package of its own, built with --sanitize=fuzzer).
         .library(name: "SECNNFuzzing", targets: ["SECNNFuzzing"]),
@@ -36,7 +37,7 @@ let package = Package(
                                                  description: "Dry-run growth rules (default rules/*.lua) in secnn's sandbox")),
             dependencies: ["secnn"]),
 
-        // MARK: - Libraries (dependencies point one way: Core <- Model <- CLI)
+        // MARK: - Libraries (dependencies point one way: Core <- Model <- Growth <- Rules <- CLI)
         .target(name: "SECNNCore", dependencies: ["COpenBLAS", "CMalloc"]),
         .target(name: "SafeTensors"),
         .target(
@@ -44,38 +45,44 @@ let package = Package(
             exclude: ["Embedded/CREDITS.md"],
             plugins: ["EmbedFiles"]),
         .target(name: "SECNNModel", dependencies: ["SECNNCore", "SafeTensors", "SECNNData"]),
-        // The Lua rule engine (sandboxed) and the self-expanding training run it drives.
-        .target(name: "SECNNRules", dependencies: ["SECNNCore", "SECNNModel", "SafeTensors", "CLua"],
+        // The self-expanding training run, the policy protocol it drives, its ladder, run files and report:
+        // growth without Lua.
+        .target(name: "SECNNGrowth", dependencies: ["SECNNCore", "SECNNModel", "SafeTensors"]),
+        // The Lua rule engine (sandboxed): rule files as growth policies.
+        .target(name: "SECNNRules", dependencies: ["SECNNCore", "SECNNModel", "SECNNGrowth", "CLua"],
                 plugins: ["EmbedFiles"]),
 
         // The fuzz targets' entry points (FUZZING.md), replayed over Fuzz/Corpus by FuzzReplayTests.
-        .target(name: "SECNNFuzzing", dependencies: ["SECNNModel", "SECNNRules", "SECNNData", "SafeTensors", "CLua"]),
+        .target(name: "SECNNFuzzing", dependencies: ["SECNNModel", "SECNNGrowth", "SECNNRules", "SECNNData", "SafeTensors",
+                                                    "CLua"]),
 
         // MARK: - Command-line tool
         .executableTarget(
             name: "secnn",
             dependencies: [
-                "SECNNModel", "SECNNRules", "SECNNData", "CLua", "COpenBLAS",
+                "SECNNModel", "SECNNGrowth", "SECNNRules", "SECNNData", "CLua", "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // MARK: - Examples
         .executableTarget(name: "train-digits", dependencies: ["SECNNModel", "SECNNData"], path: "Examples/TrainDigits"),
-        .executableTarget(name: "grow-digits", dependencies: ["SECNNRules", "SECNNModel", "SECNNData"],
+        .executableTarget(name: "grow-digits", dependencies: ["SECNNRules", "SECNNGrowth", "SECNNModel", "SECNNData"],
                           path: "Examples/GrowDigits"),
-        .executableTarget(name: "swift-policy", dependencies: ["SECNNRules", "SECNNModel", "SECNNData"],
+        // Growth driven by a Swift type: no Lua linked.
+        .executableTarget(name: "swift-policy", dependencies: ["SECNNGrowth", "SECNNModel", "SECNNData"],
                           path: "Examples/SwiftPolicy"),
-        .executableTarget(name: "infer", dependencies: ["SECNNRules", "SECNNModel", "SECNNCore", "SECNNData"],
+        .executableTarget(name: "infer", dependencies: ["SECNNGrowth", "SECNNModel", "SECNNCore", "SECNNData"],
                           path: "Examples/Infer"),
 
         // MARK: - Tests
         .target(name: "_SECNNTestSupport", dependencies: ["SECNNCore"], path: "Tests/_SECNNTestSupport"),
         .testTarget(name: "SECNNCoreTests", dependencies: ["SECNNCore", "_SECNNTestSupport"]),
-        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
-        .testTarget(name: "SECNNDataTests", dependencies: ["SECNNData"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "_SECNNTestSupport"]),
+        .testTarget(name: "SECNNDataTests", dependencies: ["SECNNData", "_SECNNTestSupport"]),
         .testTarget(name: "SECNNModelTests", dependencies: ["SECNNModel", "SafeTensors", "SECNNData", "_SECNNTestSupport"]),
         .testTarget(name: "FuzzReplayTests", dependencies: ["SECNNFuzzing"]),
-        .testTarget(name: "SECNNRulesTests", dependencies: ["SECNNRules", "SECNNModel", "SECNNCore", "_SECNNTestSupport"]),
+        .testTarget(name: "SECNNRulesTests",
+                    dependencies: ["SECNNRules", "SECNNGrowth", "SECNNModel", "SECNNCore", "_SECNNTestSupport"]),
         // End-to-end: runs the built `secnn` and `train-digits` binaries (and writes a CIFAR-shaped
         // checkpoint through the library for the PyTorch cross-check).
         .testTarget(name: "CLITests", dependencies: ["secnn", "train-digits", "grow-digits", "swift-policy", "infer", "SECNNCore", "SECNNModel", "SafeTensors", "_SECNNTestSupport"]),

@@ -88,7 +88,11 @@ class Run:
         return max(self.metrics, key=lambda r: (r["val_accuracy"], -r["epoch"]))
 
     def flops_of(self, params):
-        """Multiply-adds per image of the model with `params` parameters (ladder rungs or the summary)."""
+        """Multiply-adds per image of the model with `params` parameters: from the metrics rows (which
+        carry it since secnn recorded it), else the ladder rungs or the summary."""
+        for row in self.metrics:
+            if row["params"] == params and "flops" in row:
+                return row["flops"]
         for rung in self.ladder:
             if rung["parameters"] == params and "flops" in rung:
                 return rung["flops"]
@@ -213,13 +217,36 @@ def growth_vs_fixed(runs):
     return table(["run", "role", "architecture", "params", "MFLOPs", "epochs", "best accuracy", "wall time"], rows)
 
 
+def seed_groups(runs):
+    """Runs that differ only in their seed, gathered: the spread between seeds is the yardstick for every
+    other difference (a rule against the random-candidate control, diagonal against K-FAC)."""
+    groups = {}
+    for run in runs:
+        key = (run.rule, run.recipe, run.on_test, run.config["training"]["epochs"])
+        groups.setdefault(key, []).append(run)
+    if not any(len(group) > 1 for group in groups.values()):
+        return None
+    rows = []
+    for (rule, recipe_name, on_test, epochs), group in groups.items():
+        bests = [run.best()["val_accuracy"] for run in group]
+        finals = [run.metrics[-1]["params"] for run in group]
+        mean = sum(bests) / len(bests)
+        rows.append([rule, recipe_name, "test set" if on_test else "held out", epochs,
+                     ", ".join(f"{run.seed}" for run in group), ", ".join(percent(b) for b in bests), percent(mean),
+                     f"{100 * (max(bests) - min(bests)):.1f}", number(round(sum(finals) / len(finals)))])
+    return table(["rule", "recipe", "validation", "epochs", "seeds", "best accuracy", "mean",
+                  "spread (points)", "mean final params"], rows)
+
+
 def commands(runs):
-    """How each run was started: its command line as config.json keeps it (the binary shown as `secnn`)."""
+    """How each run was started: its command line as config.json keeps it (the binary shown as `secnn`), and
+    the checksum of the rule's source (a stock rule changes between versions; the run's rule.lua is kept)."""
     rows = []
     for run in runs:
         arguments = run.config["command_line"][1:]
-        rows.append([f"`{run.name}`", "`secnn " + " ".join(arguments) + "`"])
-    return table(["run", "command"], rows)
+        checksum = run.config.get("rule_checksum")
+        rows.append([f"`{run.name}`", "`secnn " + " ".join(arguments) + "`", f"`{checksum[:8]}`" if checksum else "—"])
+    return table(["run", "command", "rule checksum"], rows)
 
 
 def ladder_tables(runs):
@@ -229,7 +256,7 @@ def ladder_tables(runs):
             continue
         header = ["rung", "params", "MFLOPs", "architecture", "epoch", "val accuracy", "test accuracy"]
         rows = [[i + 1, number(r["parameters"]), f"{r['flops'] / 1e6:.2f}" if "flops" in r else "—",
-                 f"`{r['architecture']}`", r["epoch"], percent(r["validationAccuracy"]), percent(r["testAccuracy"])]
+                 f"`{r['architecture']}`", r["epoch"], percent(r["validation_accuracy"]), percent(r["test_accuracy"])]
                 for i, r in enumerate(run.ladder)]
         if run.finetuned:
             epochs = next(iter(run.finetuned.values()))["epochs"]
@@ -312,6 +339,11 @@ def document(root, runs_by_dataset, plot_directory, out_path):
         if comparison:
             lines += ["", f"### Growth against fixed architectures ({dataset})", "",
                       "Each growth run beside the runs without a rule trained with the same recipe.", "", comparison]
+        groups = seed_groups(runs)
+        if groups:
+            lines += ["", f"### Seeds ({dataset})", "",
+                      "Runs that differ only in their seed, side by side. A difference between rules counts "
+                      "only where it exceeds the spread between seeds.", "", groups]
         lines += ["", f"### Commands ({dataset})", "",
                   "An unfinished run continues with `secnn train --resume DIR` (DIR: the `--out` directory).", "",
                   commands(runs)]
@@ -332,7 +364,9 @@ def main():
     parser.add_argument("--plots", default=os.path.join(here, "plots"))
     args = parser.parse_args()
     runs_by_dataset = []
-    for dataset in sorted(d for d in os.listdir(args.runs) if os.path.isdir(os.path.join(args.runs, d))):
+    # results/unfinished/ parks runs that have not finished (`make park`): not results yet.
+    datasets = [d for d in os.listdir(args.runs) if os.path.isdir(os.path.join(args.runs, d)) and d != "unfinished"]
+    for dataset in sorted(datasets):
         names = discover(os.path.join(args.runs, dataset))
         if names:
             runs_by_dataset.append((dataset, [Run(os.path.join(args.runs, dataset), n) for n in names]))

@@ -7,6 +7,7 @@
 import Foundation
 import SECNNData
 import SECNNModel
+import SECNNGrowth
 import SECNNRules
 
 /// Prints what the run does: one line per epoch and per expansion.

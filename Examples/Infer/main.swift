@@ -8,7 +8,7 @@ import Foundation
 import SECNNCore
 import SECNNData
 import SECNNModel
-import SECNNRules
+import SECNNGrowth
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let run = arguments.first else {

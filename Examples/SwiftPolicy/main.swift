@@ -9,7 +9,7 @@
 import Foundation
 import SECNNData
 import SECNNModel
-import SECNNRules
+import SECNNGrowth
 
 final class WidenUnderBudget: GrowthPolicy {
     let name = "widen-under-budget"

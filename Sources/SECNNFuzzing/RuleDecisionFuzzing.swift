@@ -1,4 +1,5 @@
 import CLua
+import SECNNGrowth
 import SECNNModel
 import SECNNRules
 

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import SECNNGrowth
 import SECNNModel
-import SECNNRules
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(

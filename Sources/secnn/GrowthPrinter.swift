@@ -1,6 +1,6 @@
 import Foundation
+import SECNNGrowth
 import SECNNModel
-import SECNNRules
 
 /// Prints a growth run: the training lines of `TrainingPrinter`, one line
 /// per expansion, and rule failures (to stderr).
@@ -18,8 +18,12 @@ final class GrowthPrinter: TrainingPrinter, GrowthObserver {
     }
 
     func round(_ round: GrowthRound) {
-        guard let report = round.scores,
-              let best = report.candidates.max(by: { $0.score.eta < $1.score.eta }) else { return }
+        guard let report = round.scores else { return }
+        // Candidates past the run's bounds, with why: the rule never sees them scored.
+        for refused in report.refused {
+            print("refused epoch \(round.epoch)  \(refused.reason)")
+        }
+        guard let best = report.candidates.max(by: { $0.score.eta < $1.score.eta }) else { return }
         let unbiased = best.unbiasedRatio(over: report.current).map { String(format: "  unbiased=%.4g", $0) } ?? ""
         print(String(format: "score   epoch %d  %@ eta_c=%.4g over %d candidates; best %@ ratio=%.4g%@", round.epoch,
                      report.method, report.current.eta, report.candidates.count, best.candidate.description,

@@ -1,6 +1,6 @@
 import Foundation
+import SECNNGrowth
 import SECNNModel
-import SECNNRules
 
 /// `secnn train --json`: one JSON object a line on stdout for every epoch,
 /// growth round, expansion and rule error, for scripts that follow a run.

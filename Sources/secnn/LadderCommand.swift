@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import SECNNGrowth
 import SECNNModel
-import SECNNRules
 
 struct LadderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -53,9 +53,7 @@ struct LadderCommand: ParsableCommand {
             return
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(ladder), as: UTF8.self))
+            print(String(decoding: try ladder.json().dropLast(), as: UTF8.self))
             return
         }
         print("rung   params    MFLOPs  architecture              epoch  val_acc  test_acc  file")

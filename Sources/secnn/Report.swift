@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import SECNNRules
+import SECNNGrowth
 
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(

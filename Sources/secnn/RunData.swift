@@ -1,7 +1,7 @@
 import Foundation
 import SECNNData
+import SECNNGrowth
 import SECNNModel
-import SECNNRules
 
 /// The data of a run directory, as its `config.json` names it, checked to
 /// be the very data the run started with (for `--resume` and `ladder --finetune`).

@@ -53,12 +53,13 @@ struct Score: ParsableCommand {
     func validate() throws {
         if json && profile { throw ValidationError("--profile prints key=value lines after the table; use it without --json") }
         _ = try dataOptions.source()
+        guard widen >= 1 else { throw ValidationError("--widen must be at least 1 channel, not \(widen)") }
         do { try options(seed: 0).validate() } catch { throw ValidationError("\(error)") }
     }
 
     private func options(seed: UInt64) -> ScoringOptions {
         ScoringOptions(fisher: NaturalScoreSettings(method: method, epsilon: epsilon, damping: damping),
-                       subsetSize: subset, chunkSize: chunk, widenChannels: widen, noise: noise, seed: seed)
+                       subsetSize: subset, chunkSize: chunk, noise: noise, seed: seed)
     }
 
     func run() throws {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SECNNData
+import SECNNGrowth
 import SECNNModel
 import SECNNRules
 
@@ -95,6 +96,16 @@ struct Train: ParsableCommand {
     @Option(help: "Seconds one call into the rule may take before the run stops (resumable): the backstop for what the instruction budget cannot see.")
     var ruleTimeout = 60.0
 
+    @Option(help: ArgumentHelp("Parameters the model may grow to: larger candidates are refused before scoring (default: no bound).",
+                               valueName: "N"))
+    var maxParams: Int?
+
+    @Option(help: ArgumentHelp(
+        "Memory training the grown model may need, by secnn's estimate at --batch-size, e.g. 8G or 512M: larger "
+            + "candidates are refused before scoring (default: half of physical memory).",
+        valueName: "SIZE"))
+    var maxMemory: MemorySize?
+
     @Option(help: ArgumentHelp(
         """
         Continue the run in DIR with its own settings (config.json, rule.lua, last.safetensors): an interrupted \
@@ -137,6 +148,7 @@ struct Train: ParsableCommand {
             throw ValidationError("--rule-timeout must be a positive number of seconds, not \(ruleTimeout)")
         }
         guard scoreSubset >= 1 else { throw ValidationError("--score-subset must be at least 1, not \(scoreSubset)") }
+        if let maxParams, maxParams < 1 { throw ValidationError("--max-params must be at least 1, not \(maxParams)") }
         if quiet, json { throw ValidationError("--quiet and --json do not go together") }
         if rule == nil, !ruleArgs.isEmpty, resume == nil { throw ValidationError("--rule-arg needs --rule") }
         if resume != nil {
@@ -151,7 +163,8 @@ struct Train: ParsableCommand {
                          ("--rule-failures", ruleFailures != 3), ("--score-subset", scoreSubset != 512),
                          ("--crop-padding", cropPadding != recipe.cropPadding),
                          ("--label-smoothing", labelSmoothing != recipe.labelSmoothing),
-                         ("--schedule", schedule != recipe.schedule)].filter(\.1).map(\.0)
+                         ("--schedule", schedule != recipe.schedule), ("--max-params", maxParams != nil),
+                         ("--max-memory", maxMemory != nil)].filter(\.1).map(\.0)
             if let last = given.last {
                 let list = given.count == 1 ? last : given.dropLast().joined(separator: ", ") + " and " + last
                 throw ValidationError("--resume continues a run with its own settings; \(list) "
@@ -176,7 +189,8 @@ struct Train: ParsableCommand {
             data: dataOptions.data, dataset: pair.train.name, datasetChecksum: RunData.checksum(pair),
             architecture: spec.description, training: configuration, rule: rule?.rule.displayPath,
             ruleChecksum: rule.map { RunFiles.checksum($0.source) }, ruleArgs: try ruleArgs.parsed(),
-            ruleFailures: ruleFailures, scoreSubset: scoreSubset)
+            ruleFailures: ruleFailures, scoreSubset: scoreSubset, maxParams: maxParams,
+            maxMemory: (maxMemory ?? .halfOfPhysicalMemory).bytes)
     }
 
 
@@ -233,10 +247,10 @@ struct Train: ParsableCommand {
         var rule: Rule?
         if settings.rule != nil {
             let path = (directory as NSString).appendingPathComponent("rule.lua")
-            guard let source = FileManager.default.contents(atPath: path) else {
+            guard FileManager.default.fileExists(atPath: path) else {
                 throw RuntimeError("\(path): the run's rule is missing")
             }
-            rule = try Rule(source: String(decoding: source, as: UTF8.self), displayPath: path, args: settings.ruleArgs)
+            rule = try Rule(named: path, args: settings.ruleArgs)
         }
         let files = RunFiles(directory: directory, configuration: settings, ruleSource: nil, resuming: true,
                              forwardingTo: printer())
@@ -280,9 +294,15 @@ struct Train: ParsableCommand {
                 guard let rule = session.rule else { return try trainer.run(observer: session.files) }
                 say("growing with \(rule.name) (\(rule.displayPath)), \(rule.scoreMethod.rawValue) score on "
                       + "\(session.settings.scoreSubset) images")
+                // Runs from before the bounds were recorded get the default memory bound.
+                let limits = ExpansionLimits(
+                    maxParameters: session.settings.maxParams,
+                    maxTrainingMemory: .init(bytes: session.settings.maxMemory ?? MemorySize.halfOfPhysicalMemory.bytes,
+                                             batchSize: trainer.configuration.batchSize))
                 let run = try SelfExpandingRun(
                     trainer: trainer, rule: rule,
-                    scoring: ScoringOptions(subsetSize: session.settings.scoreSubset, seed: trainer.configuration.seed),
+                    scoring: ScoringOptions(subsetSize: session.settings.scoreSubset, limits: limits,
+                                            seed: trainer.configuration.seed),
                     maxConsecutiveRuleFailures: session.settings.ruleFailures, resuming: resume != nil)
                 run.watchdog = Watchdog(seconds: ruleTimeout) { [directory = trainer.directory] rule, function, seconds in
                     FileHandle.standardError.write(Data(

@@ -18,6 +18,25 @@ final class CheckRulesCommandTests: XCTestCase {
         XCTAssertEqual(result.stdout.split(separator: "\n").filter { $0.hasPrefix("ok  ") }.count, 4, result.transcript)
     }
 
+    /// Stock rules by name from any directory, as `secnn train --rule` finds them; the control rules that
+    /// RESULTS.md's runs use pass too.
+    func testStockRulesByNameFromAnyDirectoryAndTheControlRules() throws {
+        let elsewhere = try temporaryDirectory(self)
+        let byName = try CLI.run("secnn", ["check-rules", "paper.lua", "kfac", "budget.lua"], directory: elsewhere)
+        XCTAssertEqual(byName.status, 0, byName.transcript)
+        XCTAssertEqual(byName.stdout, "ok  paper.lua\nok  kfac\nok  budget.lua\n")
+        let controls = rulesFolder.deletingLastPathComponent().appendingPathComponent("results/rules")
+        let random = try CLI.run("secnn", ["check-rules", controls.appendingPathComponent("random.lua").path,
+                                           "--rule-arg", "epochs=6,16", "--rule-arg", "seed=1",
+                                           "--rule-arg", "widen_fraction=0.25"])
+        XCTAssertEqual(random.status, 0, random.transcript)
+        let schedule = try CLI.run("secnn", ["check-rules", controls.appendingPathComponent("schedule.lua").path])
+        XCTAssertEqual(schedule.status, 0, schedule.transcript)
+        let missing = try CLI.run("secnn", ["check-rules", "papers.lua"], directory: elsewhere)
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stdout.contains("papers.lua: no such file, and no stock rule of that name"), missing.transcript)
+    }
+
     /// The shipped binary's rule environment holds exactly the globals rules/README.md documents.
     func testTheShippedSandboxHasExactlyTheDocumentedGlobals() throws {
         let readme = try String(contentsOf: rulesFolder.appendingPathComponent("README.md"), encoding: .utf8)

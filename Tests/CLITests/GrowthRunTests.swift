@@ -13,7 +13,9 @@ final class GrowthRunTests: XCTestCase {
     }
 
     private func ladder(_ run: URL) throws -> LadderFile {
-        try JSONDecoder().decode(LadderFile.self, from: Data(contentsOf: run.appendingPathComponent("ladder.json")))
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(LadderFile.self, from: Data(contentsOf: run.appendingPathComponent("ladder.json")))
     }
 
     private func writeRule(_ body: String, to url: URL) throws {
@@ -96,11 +98,22 @@ final class GrowthRunTests: XCTestCase {
         }
         XCTAssertEqual(elapsed, elapsed.sorted())
         XCTAssertGreaterThan(elapsed[0], 0)
+        // …and the model's compute: the widenings after epochs 1 and 3 show in the next rows, in both files.
+        let flops = try text("metrics.jsonl").split(separator: "\n").map {
+            try XCTUnwrap((try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["flops"] as? Int)
+        }
+        XCTAssertLessThan(flops[0], flops[1])
+        XCTAssertEqual(flops[1], flops[2])
+        XCTAssertLessThan(flops[2], flops[3])
+        let csv = try text("metrics.csv").split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+        let flopsColumn = try XCTUnwrap(csv[0].firstIndex(of: "flops"))
+        XCTAssertEqual(csv.dropFirst().map { Int($0[flopsColumn]) }, flops)
         let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(try text("summary.json").utf8))
             as? [String: Any])
         XCTAssertEqual((summary["test_accuracy"] as? Double).map { String(format: "%.6g", $0) }, result.values["test_accuracy"])
         XCTAssertEqual(summary["arch"] as? String, result.values["arch"])
         XCTAssertEqual(summary["flops"] as? Int, Int(result.values["flops"] ?? ""))
+        XCTAssertEqual(summary["flops"] as? Int, flops.last, "the last row's model is the one summarised")
         XCTAssertEqual(summary["expansions"] as? Int, 2)
         XCTAssertNil(summary["checkpoint"], "no machine paths in summary.json")
     }
@@ -139,6 +152,41 @@ final class GrowthRunTests: XCTestCase {
         XCTAssertTrue(first == second, "two growth runs with seed 5 wrote different last.safetensors")
     }
 
+    /// A rule that widens block 0 by 512 channels every epoch is stopped by the memory bound before its
+    /// model is built (not by the kernel's OOM killer): the refusal names the expansion and the bound,
+    /// events.jsonl keeps it, and the run finishes.
+    func testMemoryBoundStopsARunawayRule() throws {
+        let root = try temporaryDirectory(self)
+        let rule = root.appendingPathComponent("runaway.lua")
+        try writeRule("""
+            return {
+              name = "runaway",
+              propose = function(ctx) return { { block = 0, op = "widen", channels = 512 } } end,
+              decide = function(ctx) return ctx.candidates[1] end,
+            }
+            """, to: rule)
+        let out = root.appendingPathComponent("run")
+        let result = try CLI.run("secnn", ["train", "--epochs", "3", "--rule", rule.path, "--score-subset", "32",
+                                           "--max-memory", "512M", "--out", out.path])
+        XCTAssertEqual(result.status, 0, result.transcript)
+        XCTAssertEqual(result.values["expansions"], "1", result.transcript)
+        XCTAssertEqual(result.values["arch"], "528x1,16x1,16x1")
+        XCTAssertTrue(result.stdout.contains("refused epoch 2  cannot widen block 0 by 512 channels: training "
+                                             + "1040x1,16x1,16x1 at batch 512 would need about "), result.transcript)
+        XCTAssertTrue(result.stdout.contains("MiB, past the bound of 512 MiB (--max-memory)"), result.transcript)
+        let events = try String(contentsOf: out.appendingPathComponent("events.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let refused = try XCTUnwrap(((events[1]["scores"] as? [String: Any])?["refused"] as? [[String: Any]])?.first)
+        XCTAssertTrue((refused["reason"] as? String)?.hasSuffix("(--max-memory)") == true, "\(refused)")
+        let config = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: out.appendingPathComponent("config.json"))) as! [String: Any]
+        XCTAssertEqual(config["max_memory"] as? Int, 1 << 29, "recorded for --resume")
+
+        let resumed = try CLI.run("secnn", ["train", "--resume", out.path, "--max-memory", "2G"])
+        XCTAssertEqual(resumed.status, 64)
+        XCTAssertTrue(resumed.stderr.contains("--max-memory does not go with it"), resumed.transcript)
+    }
+
     func testLadderAndExportWithinABudget() throws {
         let root = try temporaryDirectory(self)
         let rule = root.appendingPathComponent("grow.lua")
@@ -157,6 +205,22 @@ final class GrowthRunTests: XCTestCase {
         let list = try CLI.run("secnn", ["ladder", out.path])
         XCTAssertEqual(list.status, 0, list.transcript)
         for rung in rungs { XCTAssertTrue(list.stdout.contains(rung.architecture), list.transcript) }
+
+        // ladder.json's keys are snake_case like the run's other files; `--json` prints the file.
+        let file = out.appendingPathComponent("ladder.json")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        let keys = Set(try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["rungs"]
+            as? [[String: Any]]).flatMap(\.keys))
+        XCTAssertEqual(keys, ["architecture", "epoch", "file", "flops", "parameters", "test_accuracy", "validation_accuracy"])
+        let json = try CLI.run("secnn", ["ladder", out.path, "--json"])
+        XCTAssertEqual(json.status, 0, json.transcript)
+        XCTAssertEqual(json.stdout, text)
+        // A ladder written before (camelCase keys) still reads.
+        try text.replacingOccurrences(of: "test_accuracy", with: "testAccuracy")
+            .replacingOccurrences(of: "validation_accuracy", with: "validationAccuracy")
+            .write(to: file, atomically: true, encoding: .utf8)
+        let older = try CLI.run("secnn", ["ladder", out.path])
+        XCTAssertEqual(older.stdout, list.stdout, older.transcript)
 
         let budget = rungs[1].parameters
         let exported = root.appendingPathComponent("small.safetensors")

@@ -84,8 +84,23 @@ final class InterruptResumeTests: XCTestCase {
         XCTAssertEqual(reference.status, 0, reference.transcript)
         let first = try CLI.run("secnn", arguments + ["--epochs", "4", "--out", short.path])
         XCTAssertEqual(first.status, 0, first.transcript)
+        // As if the run had begun before metrics.csv had a flops column (its 8th):
+        // the extension keeps the file's own columns.
+        let csv = short.appendingPathComponent("metrics.csv")
+        let newRows = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(newRows[0].split(separator: ",")[7], "flops")
+        let oldRows = newRows.map {
+            var fields = $0.split(separator: ",", omittingEmptySubsequences: false)
+            fields.remove(at: 7)
+            return fields.joined(separator: ",")
+        }
+        try (oldRows.joined(separator: "\n") + "\n").write(to: csv, atomically: true, encoding: .utf8)
         let extended = try CLI.run("secnn", ["train", "--resume", short.path, "--epochs", "7", "--quiet"])
         XCTAssertEqual(extended.status, 0, extended.transcript)
+        let rows = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(rows.count, 8, "header and 7 epochs")
+        XCTAssertFalse(rows[0].contains("flops"))
+        XCTAssertEqual(Set(rows.map { $0.split(separator: ",", omittingEmptySubsequences: false).count }), [10])
         XCTAssertEqual(extended.values["epochs"], "7")
         for file in ["last.safetensors", "best.safetensors", "ladder.json", "events.jsonl"] {
             XCTAssertTrue(try Data(contentsOf: short.appendingPathComponent(file))

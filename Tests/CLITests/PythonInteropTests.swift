@@ -10,20 +10,20 @@ import _SECNNTestSupport
 /// (`make test` sets it to `.build/python/bin/python`, a venv with PyPI's
 /// safetensors that sees Debian's torch); without it the tests skip.
 final class PythonInteropTests: XCTestCase {
-    /// `$SECNN_PYTHON` if it can import `modules`, else an XCTSkip saying what is missing.
+    /// `$SECNN_PYTHON` if it can import `modules`, else `unavailable` saying what is missing.
     private func python(importing modules: [String]) throws -> URL {
         guard let path = ProcessInfo.processInfo.environment["SECNN_PYTHON"], !path.isEmpty else {
-            throw XCTSkip("SECNN_PYTHON is not set; it should name a Python with \(modules.joined(separator: " and ")) "
+            throw unavailable("SECNN_PYTHON is not set; it should name a Python with \(modules.joined(separator: " and ")) "
                 + "(make test sets it to .build/python/bin/python)")
         }
         guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw XCTSkip("SECNN_PYTHON names \(path), which is not an executable file")
+            throw unavailable("SECNN_PYTHON names \(path), which is not an executable file")
         }
         let url = URL(fileURLWithPath: path)
         for module in modules {
             let probe = try CLI.run(executable: url, ["-c", "import \(module)"])
             guard probe.status == 0 else {
-                throw XCTSkip("the Python at \(path) (SECNN_PYTHON) cannot import \(module): "
+                throw unavailable("the Python at \(path) (SECNN_PYTHON) cannot import \(module): "
                     + (probe.stderr.split(separator: "\n").last.map(String.init) ?? "exit status \(probe.status)"))
             }
         }

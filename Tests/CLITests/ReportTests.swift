@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _SECNNTestSupport
 
 /// `secnn report` on two runs (paper.lua and budget.lua), rendered by
 /// headless Chromium: the page has its five plots and is not blank.
@@ -29,7 +30,7 @@ final class ReportTests: XCTestCase {
         guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: {
             FileManager.default.isExecutableFile(atPath: $0)
         }) else {
-            throw XCTSkip("Chromium is absent: `apt-get install -y chromium` (make test installs it) to render the report")
+            throw unavailable("Chromium is absent: `apt-get install -y chromium` (make test installs it) to render the report")
         }
         let png = root.appendingPathComponent("report.png")
         let render = try CLI.run(executable: URL(fileURLWithPath: chromium), [
@@ -40,7 +41,7 @@ final class ReportTests: XCTestCase {
                               ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", html.absoluteString])
         XCTAssertEqual(dom.stdout.components(separatedBy: "<svg ").count - 1, 5, "Chromium parsed five plots")
         guard let python = ProcessInfo.processInfo.environment["SECNN_PYTHON"], !python.isEmpty else {
-            throw XCTSkip("SECNN_PYTHON is not set; it needs PIL to check the screenshot (make test sets it)")
+            throw unavailable("SECNN_PYTHON is not set; it needs PIL to check the screenshot (make test sets it)")
         }
         // The share of pixels that are not white, in the plots' area.
         let script = """

@@ -1,8 +1,9 @@
 import Foundation
 import XCTest
+import _SECNNTestSupport
 
 /// `results/make_results.py`, the generator of RESULTS.md: on a small
-/// fixture of real runs (a growth run and a fixed one on digits) its tables
+/// fixture of real runs (a growth run with two seeds and a fixed one on digits) its tables
 /// carry the runs' own figures, and regenerating gives the same bytes; on
 /// the committed results/ it reproduces the committed RESULTS.md.
 final class ResultsTests: XCTestCase {
@@ -15,7 +16,7 @@ final class ResultsTests: XCTestCase {
         let python = URL(fileURLWithPath: "/usr/bin/python3")
         let probe = try CLI.run(executable: python, ["-c", "import matplotlib"])
         guard probe.status == 0 else {
-            throw XCTSkip("/usr/bin/python3 cannot import matplotlib: `apt-get install -y python3-matplotlib` "
+            throw unavailable("/usr/bin/python3 cannot import matplotlib: `apt-get install -y python3-matplotlib` "
                           + "(make test installs it) to regenerate RESULTS.md")
         }
         return python
@@ -29,13 +30,17 @@ final class ResultsTests: XCTestCase {
         let python = try python()
         let root = try temporaryDirectory(self)
         let runs = root.appendingPathComponent("runs/digits")
-        for (name, arguments) in [("grown", ["--rule", "paper.lua", "--rule-arg", "warmup=1", "--rule-arg", "cooldown=2",
-                                             "--rule-arg", "tau=1.05"]),
+        let growth = ["--rule", "paper.lua", "--rule-arg", "warmup=1", "--rule-arg", "cooldown=2", "--rule-arg", "tau=1.05"]
+        for (name, arguments) in [("grown", growth), ("grown-seed-1", growth + ["--seed", "1"]),
                                   ("fixed", ["--arch", "16x1,16x2,16x1"])] {
             let train = try CLI.run("secnn", ["train", "--epochs", "6", "--score-subset", "64", "--quiet", "--out",
                                               runs.appendingPathComponent(name).path] + arguments)
             XCTAssertEqual(train.status, 0, train.transcript)
         }
+        // A parked, unfinished run (`make park`) is not a result.
+        let parked = root.appendingPathComponent("runs/unfinished/grown")
+        try FileManager.default.createDirectory(at: parked.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: runs.appendingPathComponent("grown"), to: parked)
         let out = root.appendingPathComponent("RESULTS.md"), plots = root.appendingPathComponent("plots")
         let first = try generate(python, runs: root.appendingPathComponent("runs"), out: out, plots: plots)
         XCTAssertEqual(first.status, 0, first.transcript)
@@ -66,6 +71,20 @@ final class ResultsTests: XCTestCase {
         let comparison = try XCTUnwrap(text.components(separatedBy: "### Growth against fixed architectures (digits)").last)
         XCTAssertTrue(comparison.contains("| `grown` | grown |") && comparison.contains("| `fixed` |"),
                       "the growth run beside the fixed one")
+        XCTAssertFalse(text.contains("## unfinished"), "results/unfinished/ holds no results")
+        // The two seeds of the growth run side by side: their best accuracies, mean and spread.
+        let bests = try ["grown", "grown-seed-1"].map { name in
+            try String(contentsOf: runs.appendingPathComponent("\(name)/metrics.jsonl"), encoding: .utf8)
+                .split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+                .map { $0["val_accuracy"] as! Double }.max()!
+        }
+        let seeds = try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix("| paper.lua | paper | held out | 6 |") },
+                                  text)
+        let seedCells = seeds.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+        XCTAssertEqual(seedCells[4], "0, 1")
+        XCTAssertEqual(seedCells[5], bests.map { String(format: "%.1f%%", 100 * $0) }.joined(separator: ", "))
+        XCTAssertEqual(seedCells[6], String(format: "%.1f%%", 100 * (bests[0] + bests[1]) / 2))
+        XCTAssertEqual(seedCells[7], String(format: "%.1f", 100 * abs(bests[0] - bests[1])))
         for plot in ["digits-accuracy-vs-params.png", "digits-accuracy-vs-flops.png"] {
             let bytes = try Data(contentsOf: plots.appendingPathComponent(plot))
             XCTAssertEqual(Array(bytes.prefix(4)), [0x89, 0x50, 0x4E, 0x47], "\(plot) is a PNG")

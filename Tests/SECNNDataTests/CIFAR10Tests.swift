@@ -1,6 +1,7 @@
 import Foundation
 import SECNNData
 import XCTest
+import _SECNNTestSupport
 
 final class CIFAR10Tests: XCTestCase {
     /// One record: label, then R, G, B planes. Plane c of record `seed` holds (seed + c * 10 + p) % 256.
@@ -101,10 +102,7 @@ final class CIFAR10Tests: XCTestCase {
 
     /// The real files in shared/data/cifar-10-batches-bin (counts from its README).
     func testRealCIFAR10() throws {
-        let directory = sharedFolder().appendingPathComponent("data/cifar-10-batches-bin").path
-        guard FileManager.default.fileExists(atPath: directory + "/data_batch_1.bin") else {
-            throw XCTSkip("The CIFAR-10 directory \(directory) (with data_batch_1.bin) is absent, so the real-data test cannot run.")
-        }
+        let directory = try requireShared("data/cifar-10-batches-bin/data_batch_1.bin").deletingLastPathComponent().path
         let pair = try DatasetSource.cifar10(directory: directory).load()
         XCTAssertEqual(pair.train.count, 50_000)
         XCTAssertEqual(pair.test.count, 10_000)

@@ -1,6 +1,7 @@
 import Foundation
 import SECNNData
 import XCTest
+import _SECNNTestSupport
 
 final class DigitsTests: XCTestCase {
     /// Samples per label 0..9, from /work/shared/data/digits/README.md.
@@ -44,7 +45,8 @@ final class DigitsTests: XCTestCase {
     }
 
     func testSplitRuleMatchesFileOrder() throws {
-        let text = try XCTUnwrap(gunzipEmbeddedForTest())
+        // Not inside XCTUnwrap: a skip thrown there would be recorded as a failure.
+        let text = try gunzipSharedDigits()
         let all = try Dataset.parseDigitsCSV(text, source: "digits.csv.gz")
         XCTAssertEqual(all.count, 1797)
         XCTAssertEqual(histogram(all.labels), readmeCounts)
@@ -61,12 +63,9 @@ final class DigitsTests: XCTestCase {
     }
 
     /// The embedded file is not reachable from outside the module, so read the shared copy.
-    private func gunzipEmbeddedForTest() throws -> [UInt8]? {
-        let url = sharedFolder().appendingPathComponent("data/digits/digits.csv.gz")
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw XCTSkip("The shared digits file \(url.path) is absent, so the split cannot be recomputed independently.")
-        }
-        return try Gunzip.decompress(Array(data), maxOutput: 1 << 20, source: url.path)
+    private func gunzipSharedDigits() throws -> [UInt8] {
+        let url = try requireShared("data/digits/digits.csv.gz")
+        return try Gunzip.decompress(Array(try Data(contentsOf: url)), maxOutput: 1 << 20, source: url.path)
     }
 
     // MARK: - Malformed CSV
@@ -136,7 +135,7 @@ final class DigitsTests: XCTestCase {
     }
 
     func testSubset() throws {
-        let all = try Dataset.parseDigitsCSV(try XCTUnwrap(gunzipEmbeddedForTest()), source: "digits.csv.gz")
+        let all = try DatasetSource.digits.load().train
         let picked = all.subset([5, 0, 5])
         XCTAssertEqual(picked.count, 3)
         XCTAssertEqual(picked.labels, [all.labels[5], all.labels[0], all.labels[5]])

@@ -1,6 +1,7 @@
 import Foundation
 import SECNNData
 import XCTest
+import _SECNNTestSupport
 
 final class FashionMNISTTests: XCTestCase {
     let names = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
@@ -144,7 +145,7 @@ final class FashionMNISTTests: XCTestCase {
     func testRealFashionMNIST() throws {
         let directory = "/usr/share/datasets/fashion-mnist"
         guard FileManager.default.fileExists(atPath: directory + "/train-images-idx3-ubyte.gz") else {
-            throw XCTSkip("The Fashion-MNIST directory \(directory) is absent; install it with `apt-get install -y dataset-fashion-mnist` to run this test.")
+            throw unavailable("The Fashion-MNIST directory \(directory) is absent; install it with `apt-get install -y dataset-fashion-mnist` to run this test.")
         }
         let pair = try DatasetSource(argument: "fashion-mnist").load()
         XCTAssertEqual(pair.train.count, 60_000)

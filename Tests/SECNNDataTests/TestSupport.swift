@@ -17,16 +17,6 @@ func writeFile(_ bytes: [UInt8], _ directory: String, _ name: String) throws {
     try Data(bytes).write(to: URL(fileURLWithPath: directory).appendingPathComponent(name))
 }
 
-/// The `shared` folder beside the package root (the package root is 3 levels up from this file).
-func sharedFolder() -> URL {
-    URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-        .deletingLastPathComponent()   // SECNNDataTests
-        .deletingLastPathComponent()   // Tests
-        .deletingLastPathComponent()   // package root
-        .deletingLastPathComponent()   // its parent
-        .appendingPathComponent("shared")
-}
-
 /// Asserts that `body` throws a `DatasetError` whose file ends with `fileSuffix`,
 /// whose location equals `location`, and whose message contains `message`.
 func assertDatasetError<T>(

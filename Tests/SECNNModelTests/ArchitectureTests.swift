@@ -25,6 +25,39 @@ final class ArchitectureTests: XCTestCase {
         XCTAssertEqual(digits.multiplyAdds, 9_216 + 36_864 + 9_216 + 320 + 200 + 200)
     }
 
+    func testTrainingMemoryEstimateCountedByHand() throws {
+        // Per 32×32×3 image: the input (3072); block 0's five maps of 16×32² and its pooled 16×16²;
+        // blocks 1 and 2 likewise at 16² and 8²; ×512 images; 8 copies of 9,024 parameters.
+        let kept = 3_072 + (5 * 16_384 + 4_096) + (5 * 4_096 + 1_024) + (5 * 1_024 + 256)
+        let start = try ArchitectureSpec(parsing: "16x1,16x1,16x1")
+        XCTAssertEqual(start.trainingMemoryEstimate(batchSize: 512), 4 * (kept * 512 + 8 * 9_024))
+        // A second layer on block 0 keeps two more maps of 16×32² per image.
+        let deeper = try ArchitectureSpec(parsing: "16x2,16x1,16x1")
+        XCTAssertEqual(deeper.trainingMemoryEstimate(batchSize: 512) - start.trainingMemoryEstimate(batchSize: 512),
+                       4 * (2 * 16_384 * 512 + 8 * 2_336))
+    }
+
+    /// The run's bounds refuse a candidate before it is built, naming it and the bound.
+    func testBoundsRefuseCandidatesNamingTheExpansionAndTheBound() throws {
+        let start = try ArchitectureSpec(parsing: "16x1,16x1,16x1")
+        let layer = Candidate(block: 0, op: .layer), widen = Candidate(block: 2, op: .widen, channels: 2)
+        let parameters = ExpansionLimits(maxParameters: 11_000)
+        XCTAssertThrowsError(try parameters.check(layer, growing: start)) { error in
+            XCTAssertEqual("\(error)", "cannot add a layer to block 0: the model would have 11360 parameters, past the bound "
+                           + "of 11000 (--max-params)")
+        }
+        XCTAssertNoThrow(try parameters.check(widen, growing: start), "9,652 parameters are within the bound")
+        let needed = start.applying(layer).trainingMemoryEstimate(batchSize: 512)
+        let memory = ExpansionLimits(maxTrainingMemory: .init(bytes: needed - 1, batchSize: 512))
+        XCTAssertThrowsError(try memory.check(layer, growing: start)) { error in
+            XCTAssertEqual("\(error)", "cannot add a layer to block 0: training 16x2,16x1,16x1 at batch 512 would need about "
+                           + "\((needed + (1 << 20) - 1) >> 20) MiB, past the bound of \((needed - 1 + (1 << 20) - 1) >> 20) "
+                           + "MiB (--max-memory)")
+        }
+        XCTAssertNoThrow(try ExpansionLimits(maxTrainingMemory: .init(bytes: needed, batchSize: 512))
+            .check(layer, growing: start))
+    }
+
     /// An inference graph applies each eval-mode batch norm and LeakyReLU to
     /// a conv's output planes as the conv writes them (Winograd convs and the
     /// others alike): the logits are an eval graph's, bit for bit, with

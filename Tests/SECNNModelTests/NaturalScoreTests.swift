@@ -31,7 +31,7 @@ final class NaturalScoreTests: XCTestCase {
     private func options(_ method: NaturalScoreMethod, epsilon: Double = 1e-12) -> ScoringOptions {
         // Chunks of 4 over 11 images: the last chunk is short.
         ScoringOptions(fisher: NaturalScoreSettings(method: method, epsilon: epsilon, damping: 1e-3),
-                       subsetSize: 11, chunkSize: 4, widenChannels: 2, noise: 1e-2, seed: 3)
+                       subsetSize: 11, chunkSize: 4, noise: 1e-2, seed: 3)
     }
 
     func testDiagonalScoreEqualsExplicitPerExampleGradientsInDouble() throws {

@@ -5,9 +5,13 @@ import SafeTensors
 import XCTest
 import _SECNNTestSupport
 
-/// secnn against the independent PyTorch implementation
-/// (`../shared/bench/fixtures/`, written by `torch_peer.py --export-reference`):
-/// the same weights and images give the same logits, loss and gradients.
+/// secnn against PyTorch: the same weights and images give the same logits,
+/// loss, gradients and running statistics. The references come from this
+/// package's own script, run at test time with Debian's python3-torch
+/// (`Tests/Reference/torch_reference.py`: random batch-norm scales and
+/// shifts, running statistics from a training pass, a 32-channel block at
+/// 32×32), and from the development workspace's independent peer
+/// (`../shared/bench/fixtures/`, written by `torch_peer.py --export-reference`).
 final class PyTorchFixtureTests: XCTestCase {
     private let tolerance = 1e-4
     /// Some gradients are zero in exact arithmetic — a bias feeding a
@@ -17,14 +21,48 @@ final class PyTorchFixtureTests: XCTestCase {
     /// Tensors under this magnitude are compared absolutely, to 1e-5.
     private let nearZero = 0.1
 
+    func testGenerated32x2_32x1_32x1() throws { try checkGenerated("32x2,32x1,32x1") }
+    func testGenerated16x1_16x1_16x1() throws { try checkGenerated("16x1,16x1,16x1") }
+    func testGenerated8x1_8x2_12x1_12x3() throws { try checkGenerated("8x1,8x2,12x1,12x3") }
+
     func testSpec16x1_16x1_16x1() throws { try check("16x1_16x1_16x1") }
     func testSpec16x2_16x1_16x1() throws { try check("16x2_16x1_16x1") }
     func testSpec24x2_32x3_32x2() throws { try check("24x2_32x3_32x2") }
     func testSpec8x1_8x2_12x1_12x3() throws { try check("8x1_8x2_12x1_12x3") }
 
+    private static let referenceScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Reference/torch_reference.py")
+
+    /// Writes the reference of `spec` with torch_reference.py and checks against it.
+    private func checkGenerated(_ spec: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let python = URL(fileURLWithPath: "/usr/bin/python3")
+        guard (try? run(python, ["-c", "import torch"])) == 0 else {
+            throw unavailable("/usr/bin/python3 cannot import torch: `apt-get install -y python3-torch` "
+                              + "(make test installs it) to check against PyTorch")
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("secnn-torch-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let status = try run(python, [Self.referenceScript.path, "--spec", spec, "--out", folder.path, "--seed", "5"])
+        XCTAssertEqual(status, 0, "torch_reference.py failed", file: file, line: line)
+        try check(folder: folder, spec: try ArchitectureSpec(parsing: spec), name: spec, file: file, line: line)
+    }
+
+    private func run(_ executable: URL, _ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     private func check(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let folder = try requireShared("bench/fixtures/\(name)")
         let spec = try ArchitectureSpec(parsing: name.replacingOccurrences(of: "_", with: ","))
+        try check(folder: folder, spec: spec, name: name, file: file, line: line)
+    }
+
+    private func check(folder: URL, spec: ArchitectureSpec, name: String, file: StaticString, line: UInt) throws {
         var network = try SECNNNetwork<Float>(spec: spec, weightsFile: folder.appendingPathComponent("weights.safetensors").path)
         let input = try SafeTensorsFile(contentsOf: folder.appendingPathComponent("input.safetensors").path)
         let expected = try SafeTensorsFile(contentsOf: folder.appendingPathComponent("expected.safetensors").path)
@@ -55,6 +93,12 @@ final class PyTorchFixtureTests: XCTestCase {
             assertClose(gradients[path]!.scalars, try want("grad.\(path)"), tolerance: tolerance, floor: nearZero,
                         "\(name) grad.\(path)",
                         file: file, line: line)
+        }
+        // The training pass moved the running statistics (where the reference says where to).
+        for entry in expected.tensors where entry.name.hasPrefix("running.") {
+            let path = String(entry.name.dropFirst("running.".count))
+            assertClose(network.state.tensor(path).scalars, try entry.floats(), tolerance: tolerance,
+                        "\(name) \(path) after a training pass", file: file, line: line)
         }
     }
 }

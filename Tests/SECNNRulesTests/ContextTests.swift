@@ -1,3 +1,4 @@
+import SECNNGrowth
 import SECNNModel
 import SECNNRules
 import XCTest
@@ -60,6 +61,44 @@ final class ContextTests: XCTestCase {
             }
             """)
         XCTAssertTrue(try checker.when(context))
+    }
+
+    /// ctx.limits: the rule's per-block limits and the run's bounds (absent when there is none);
+    /// ctx.refused: the candidates the bounds refused, with why.
+    func testLimitsAndRefusedCandidatesReachTheRule() throws {
+        var report = scores([(Candidate(block: 0, op: .layer), 150, 2336)])
+        report.refused = [RefusedCandidate(candidate: Candidate(block: 1, op: .widen, channels: 512),
+                                           reason: "past the bound")]
+        let bounded = RuleContext(epoch: 2, epochs: 40, architecture: try ArchitectureSpec(parsing: "16x1,16x1,16x1"),
+                                  scores: report,
+                                  limits: ExpansionLimits(maxLayersPerBlock: 4, maxChannelsPerBlock: 64,
+                                                          maxParameters: 20_000,
+                                                          maxTrainingMemory: .init(bytes: 1 << 30, batchSize: 512)))
+        let checker = try rule("""
+            return {
+              decide = function(ctx)
+                local l, r = ctx.limits, ctx.refused
+                assert(l.layers_per_block == 4 and l.channels_per_block == 64, "per-block limits")
+                assert(l.max_params == 20000 and l.max_memory == 1 << 30, "the run's bounds")
+                assert(#r == 1 and r[1].block == 1 and r[1].op == "widen" and r[1].channels == 512, "refused")
+                assert(r[1].reason == "past the bound", "refused reason")
+                assert(#ctx.candidates == 1, "a refused candidate is not among the scored")
+                return nil
+              end,
+            }
+            """)
+        XCTAssertNil(try checker.decide(bounded))
+        let unbounded = try rule("""
+            return {
+              decide = function(ctx)
+                assert(ctx.limits.max_params == nil and ctx.limits.max_memory == nil, "no bounds: absent")
+                assert(ctx.limits.channels_per_block == 1024, "the default channel bound")
+                assert(#ctx.refused == 0, "nothing refused")
+                return nil
+              end,
+            }
+            """)
+        XCTAssertNil(try unbounded.decide(try context(scores: scores([]))))
     }
 
     func testArgsArriveAsNumbersOrStringsInTheFileAndInCtx() throws {

@@ -1,3 +1,4 @@
+import SECNNGrowth
 import SECNNModel
 import SECNNRules
 import XCTest

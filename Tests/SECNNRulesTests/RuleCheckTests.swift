@@ -1,4 +1,5 @@
 import Foundation
+import SECNNGrowth
 import SECNNRules
 import XCTest
 

@@ -1,4 +1,5 @@
 import Foundation
+import SECNNGrowth
 import SECNNModel
 import SECNNRules
 import XCTest
@@ -11,7 +12,7 @@ final class RuleFileTests: XCTestCase {
         let plain = try rule("return { \(decide) }", name: "plain")
         XCTAssertEqual(plain.name, "plain", "the file name without .lua")
         XCTAssertEqual(plain.scoreMethod, .diag)
-        XCTAssertEqual(plain.expansionLimits, ExpansionLimits(maxLayersPerBlock: 10, maxChannelsPerBlock: nil))
+        XCTAssertEqual(plain.expansionLimits, ExpansionLimits(maxLayersPerBlock: 10, maxChannelsPerBlock: 1024))
         XCTAssertTrue(try plain.when(context()), "no when: always score")
         XCTAssertEqual(try plain.propose(context("16x1,24x2")), Candidate.all(blocks: 2, widenBy: 2))
 
@@ -50,14 +51,14 @@ final class RuleFileTests: XCTestCase {
     }
 
     func testUnreadableFilesNameThePath() throws {
-        assertRuleError(try Rule(contentsOf: "/nonexistent/mine.lua"), "/nonexistent/mine.lua: no such rule file")
-        assertRuleError(try Rule(contentsOf: stockRulesDirectory.path),
+        assertRuleError(try Rule(named: "/nonexistent/mine.lua"), "/nonexistent/mine.lua: no such rule file")
+        assertRuleError(try Rule(named: stockRulesDirectory.path),
                         "\(stockRulesDirectory.path): cannot read the rule file")
         // The start of a precompiled chunk: not text, so refused before Lua sees it.
         let binary = FileManager.default.temporaryDirectory.appendingPathComponent("secnn-\(UUID().uuidString).lua")
         try Data([0x1B, 0x4C, 0x75, 0x61, 0x54, 0x00, 0x19, 0x93, 0x0D, 0x0A]).write(to: binary)
         defer { try? FileManager.default.removeItem(at: binary) }
-        assertRuleError(try Rule(contentsOf: binary.path), "\(binary.path): not UTF-8 text (rule files are Lua source)")
+        assertRuleError(try Rule(named: binary.path), "\(binary.path): not UTF-8 text (rule files are Lua source)")
     }
 
     func testSyntaxErrorsCarryFileAndLine() {

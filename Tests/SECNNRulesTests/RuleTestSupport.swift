@@ -1,4 +1,5 @@
 import Foundation
+import SECNNGrowth
 import SECNNModel
 import SECNNRules
 import XCTest
@@ -12,7 +13,7 @@ let stockRulesDirectory = URL(fileURLWithPath: #filePath)
     .appendingPathComponent("rules")
 
 func stockRule(_ file: String, args: [String: String] = [:]) throws -> Rule {
-    try Rule(contentsOf: stockRulesDirectory.appendingPathComponent(file).path, args: args)
+    try Rule(named: stockRulesDirectory.appendingPathComponent(file).path, args: args)
 }
 
 /// A CIFAR-shaped context after `epoch` epochs of 40.

@@ -1,4 +1,5 @@
 import SECNNCore
+import SECNNGrowth
 import SECNNModel
 import SECNNRules
 import XCTest

@@ -1,6 +1,7 @@
 import Foundation
 import SafeTensors
 import XCTest
+import _SECNNTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -145,7 +146,7 @@ final class SafeTensorsTests: XCTestCase {
         let packageRoot = testFile.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let path = packageRoot.appendingPathComponent("../shared/bench/fixtures/16x1_16x1_16x1/weights.safetensors").standardized.path
         guard FileManager.default.fileExists(atPath: path) else {
-            throw XCTSkip("The PyTorch-exported fixture \(path) is absent, so reading a real exported file is not tested.")
+            throw unavailable("The PyTorch-exported fixture \(path) is absent, so reading a real exported file is not tested.")
         }
         let file = try SafeTensorsFile(contentsOf: path)
         let weight = try XCTUnwrap(file["blocks.0.layers.0.conv.weight"])

@@ -44,14 +44,14 @@ public func sharedFolder(file: String = #filePath) -> URL? {
     return FileManager.default.fileExists(atPath: shared.path) ? shared : nil
 }
 
-/// The path of a file under shared/, or an XCTSkip naming what is missing.
+/// The path of a file under shared/, or `unavailable` naming what is missing.
 public func requireShared(_ relative: String, file: String = #filePath) throws -> URL {
     guard let shared = sharedFolder(file: file) else {
-        throw XCTSkip("needs ../shared beside the package root (\(relative)); not found")
+        throw unavailable("needs ../shared beside the package root (\(relative)); not found")
     }
     let url = shared.appendingPathComponent(relative)
     guard FileManager.default.fileExists(atPath: url.path) else {
-        throw XCTSkip("needs \(url.path), which is absent")
+        throw unavailable("needs \(url.path), which is absent")
     }
     return url
 }

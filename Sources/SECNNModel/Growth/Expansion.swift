@@ -1,19 +1,5 @@
 import SECNNCore
 
-/// How far growth may go. Parameters of the growth run (a rule or a
-/// command line sets them), so no operation hides a cap of its own.
-public struct ExpansionLimits: Codable, Equatable, Sendable {
-    /// Conv layers a block may reach.
-    public var maxLayersPerBlock: Int
-    /// Channels a block may reach; nil for no bound.
-    public var maxChannelsPerBlock: Int?
-
-    public init(maxLayersPerBlock: Int = 10, maxChannelsPerBlock: Int? = nil) {
-        self.maxLayersPerBlock = maxLayersPerBlock
-        self.maxChannelsPerBlock = maxChannelsPerBlock
-    }
-}
-
 /// What one expansion changed: enough to log it, to check it against the
 /// network it applies to, and to carry everything keyed by path (the
 /// optimizer's moments) through it.

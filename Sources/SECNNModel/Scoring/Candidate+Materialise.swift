@@ -33,6 +33,7 @@ extension Candidate {
         on network: SECNNNetwork<Float>, options: ScoringOptions,
         addingLayer: (inout SeededGenerator) throws -> (network: SECNNNetwork<Float>, expansion: Expansion)
     ) throws -> (network: SECNNNetwork<Float>, expansion: Expansion) {
+        try options.limits.check(self, growing: network.spec)
         var generator = SeededGenerator(seed: options.seed).derived(UInt64(1_000 + 2 * block + (op == .widen ? 1 : 0)))
         switch op {
         case .layer:

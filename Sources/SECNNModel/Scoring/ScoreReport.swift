@@ -68,6 +68,11 @@ public struct ScoreReport: Codable, Equatable, Sendable {
 public struct RefusedCandidate: Codable, Equatable, Sendable {
     public var candidate: Candidate
     public var reason: String
+
+    public init(candidate: Candidate, reason: String) {
+        self.candidate = candidate
+        self.reason = reason
+    }
 }
 
 extension CandidateScore {

@@ -1,8 +1,10 @@
 import SECNNCore
 
 /// Everything that fixes a score: the Fisher approximation, the scoring
-/// subset, and how candidates are materialised (their widening step, the
-/// noise of their new weights, the seed of that noise).
+/// subset, and how candidates are materialised (the noise of their new
+/// weights, the seed of that noise, the bounds they must stay within).
+/// What a candidate is (how many channels a widening adds) is the
+/// candidate's own.
 public struct ScoringOptions: Codable, Equatable, Sendable {
     public var fisher: NaturalScoreSettings
     /// Training images the scores are computed on, chosen once by `seed`.
@@ -10,20 +12,17 @@ public struct ScoringOptions: Codable, Equatable, Sendable {
     /// Images per forward/backward pass: bounds memory, not the result
     /// (eval-mode batch norm keeps the examples independent).
     public var chunkSize: Int
-    /// Channels a `widen` candidate adds when the caller does not say.
-    public var widenChannels: Int
     /// Standard deviation of the Gaussian noise on new weights.
     public var noise: Double
     public var limits: ExpansionLimits
     public var seed: UInt64
 
     public init(fisher: NaturalScoreSettings = NaturalScoreSettings(), subsetSize: Int = 512, chunkSize: Int = 128,
-                widenChannels: Int = 2, noise: Double = 1e-4, limits: ExpansionLimits = ExpansionLimits(),
+                noise: Double = 1e-4, limits: ExpansionLimits = ExpansionLimits(),
                 seed: UInt64 = 0) {
         self.fisher = fisher
         self.subsetSize = subsetSize
         self.chunkSize = chunkSize
-        self.widenChannels = widenChannels
         self.noise = noise
         self.limits = limits
         self.seed = seed
@@ -32,9 +31,6 @@ public struct ScoringOptions: Codable, Equatable, Sendable {
     public func validate() throws {
         guard subsetSize >= 1, chunkSize >= 1 else {
             throw ModelError.invalidConfiguration("scoring: subset (\(subsetSize)) and chunk (\(chunkSize)) must be at least 1")
-        }
-        guard widenChannels >= 1 else {
-            throw ModelError.invalidConfiguration("scoring: widen by \(widenChannels) channels; expected at least 1")
         }
         guard noise >= 0, noise.isFinite, fisher.epsilon >= 0, fisher.damping > 0 else {
             throw ModelError.invalidConfiguration(

@@ -179,7 +179,8 @@ public final class Trainer {
             epoch: state.epoch, trainLoss: lossSum / Double(max(1, seen)),
             trainAccuracy: Double(correct) / Double(max(1, seen)), validationLoss: validation.loss,
             validationAccuracy: validation.accuracy, learningRate: state.learningRate,
-            parameters: network.parameterCount, seconds: Date().timeIntervalSince(epochStart),
+            parameters: network.parameterCount, multiplyAdds: network.spec.multiplyAdds,
+            seconds: Date().timeIntervalSince(epochStart),
             imagesPerSecond: Double(seen) / trainSeconds)
         state.history.append(metrics)
         // Under the cosine schedule plateaus never halve the rate.

@@ -5,6 +5,8 @@ import SECNNCore
 /// The wall-clock figures (`seconds`, `imagesPerSecond`) measure the machine,
 /// not the run: they are not encoded (they decode as 0), so a checkpoint's
 /// history, and with it the whole file, is the same for the same seed.
+/// `multiplyAdds` is not encoded either: the architecture gives it, and
+/// checkpoints written before it existed stay byte-identical.
 public struct EpochMetrics: Codable, Equatable, Sendable {
     public var epoch: Int
     public var trainLoss: Double
@@ -13,12 +15,14 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     public var validationAccuracy: Double
     public var learningRate: Double
     public var parameters: Int
+    /// Multiply-adds per image at inference (`ArchitectureSpec.multiplyAdds`) of the model that finished the epoch.
+    public var multiplyAdds: Int = 0
     public var seconds: Double = 0
     public var imagesPerSecond: Double = 0
 
     public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, validationLoss: Double,
-                validationAccuracy: Double, learningRate: Double, parameters: Int, seconds: Double = 0,
-                imagesPerSecond: Double = 0) {
+                validationAccuracy: Double, learningRate: Double, parameters: Int, multiplyAdds: Int = 0,
+                seconds: Double = 0, imagesPerSecond: Double = 0) {
         self.epoch = epoch
         self.trainLoss = trainLoss
         self.trainAccuracy = trainAccuracy
@@ -26,6 +30,7 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
         self.validationAccuracy = validationAccuracy
         self.learningRate = learningRate
         self.parameters = parameters
+        self.multiplyAdds = multiplyAdds
         self.seconds = seconds
         self.imagesPerSecond = imagesPerSecond
     }

@@ -1,5 +1,6 @@
 import Foundation
 import SECNNCore
+import SECNNGrowth
 import SECNNModel
 
 /// A growth rule: a Lua file that decides when, where and how the network
@@ -48,20 +49,11 @@ public final class Rule {
         lua.printPrefix = name
     }
 
-    /// Reads the rule file at `path` (which errors then show) and loads it.
-    public convenience init(contentsOf path: String, args: [String: String] = [:],
+    /// Loads the rule `name`: a file, or a stock rule (`RuleSource.resolve`).
+    public convenience init(named name: String, args: [String: String] = [:],
                             limits: RuleLimits = RuleLimits()) throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw RuleError(file: path, message: "\(path): no such rule file")
-        }
-        guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: path) else {
-            throw RuleError(file: path, message: "\(path): cannot read the rule file")
-        }
-        guard let source = String(data: data, encoding: .utf8) else {
-            throw RuleError(file: path, message: "\(path): not UTF-8 text (rule files are Lua source)")
-        }
-        try self.init(source: source, displayPath: path, args: args, limits: limits)
+        let (source, displayPath) = try RuleSource.resolve(name)
+        try self.init(source: source, displayPath: displayPath, args: args, limits: limits)
     }
 
     /// Whether to score this epoch (`when`; true without one).

@@ -12,7 +12,7 @@ public enum RuleCheck {
     public static func check(path: String, args: [String: String] = [:]) -> [String] {
         let rule: Rule
         do {
-            rule = try Rule(contentsOf: path, args: args)
+            rule = try Rule(named: path, args: args)
         } catch {
             return [message(error)]
         }

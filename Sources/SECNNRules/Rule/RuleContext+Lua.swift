@@ -1,3 +1,4 @@
+import SECNNGrowth
 import SECNNModel
 
 extension RuleContext {
@@ -23,6 +24,8 @@ extension RuleContext {
             "candidates": .array(candidates ?? []),
             "history": .array(history.map(Self.luaValue)),
             "metrics": .array(metrics.map(Self.luaValue)),
+            "limits": Self.luaValue(limits),
+            "refused": .array((scores?.refused ?? []).map(Self.luaValue)),
             "args": .record(ruleArgs.merging(args) { $1 }.mapValues(LuaValue.init(argument:))),
         ]
         if let scores {
@@ -59,6 +62,22 @@ extension RuleContext {
             "op": .string(record.candidate.op.rawValue), "channels": .integer(record.candidate.channels),
             "params_before": .integer(record.parametersBefore), "params_after": .integer(record.parametersAfter),
             "ratio": .number(record.ratio), "architecture": .string(record.architecture),
+        ])
+    }
+
+    /// Absent fields: no bound.
+    private static func luaValue(_ limits: ExpansionLimits) -> LuaValue {
+        var fields: [String: LuaValue] = ["layers_per_block": .integer(limits.maxLayersPerBlock)]
+        if let channels = limits.maxChannelsPerBlock { fields["channels_per_block"] = .integer(channels) }
+        if let parameters = limits.maxParameters { fields["max_params"] = .integer(parameters) }
+        if let memory = limits.maxTrainingMemory { fields["max_memory"] = .integer(memory.bytes) }
+        return .record(fields)
+    }
+
+    private static func luaValue(_ refused: RefusedCandidate) -> LuaValue {
+        .record([
+            "block": .integer(refused.candidate.block), "op": .string(refused.candidate.op.rawValue),
+            "channels": .integer(refused.candidate.channels), "reason": .string(refused.reason),
         ])
     }
 

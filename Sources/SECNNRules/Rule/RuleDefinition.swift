@@ -69,7 +69,7 @@ struct RuleDefinition {
             }
             limits = try ExpansionLimits(
                 maxLayersPerBlock: count("layers_per_block") ?? ExpansionLimits().maxLayersPerBlock,
-                maxChannelsPerBlock: count("channels_per_block"))
+                maxChannelsPerBlock: count("channels_per_block") ?? ExpansionLimits.defaultMaxChannelsPerBlock)
         case let other: throw failure("limits is \(other.typeDescription); expected a table")
         }
     }

@@ -1,6 +1,6 @@
 import Foundation
-import SafeTensors
 import SECNNModel
+import SafeTensors
 
 /// The record a run leaves beside its checkpoints, for scripts, spreadsheets
 /// and comparing rules afterwards:
@@ -36,10 +36,14 @@ public final class RunFiles: GrowthObserver {
         public var ruleArgs: [String: String]
         public var ruleFailures: Int
         public var scoreSubset: Int
+        /// The run's bounds on growth (`--max-params`, `--max-memory` in bytes); absent: none recorded.
+        public var maxParams: Int?
+        public var maxMemory: Int?
 
         public init(commandLine: [String], version: String, threads: Int, data: String, dataset: String,
                     datasetChecksum: String, architecture: String, training: TrainingConfiguration, rule: String?,
-                    ruleChecksum: String?, ruleArgs: [String: String], ruleFailures: Int, scoreSubset: Int) {
+                    ruleChecksum: String?, ruleArgs: [String: String], ruleFailures: Int, scoreSubset: Int,
+                    maxParams: Int? = nil, maxMemory: Int? = nil) {
             self.commandLine = commandLine
             self.version = version
             self.threads = threads
@@ -53,6 +57,8 @@ public final class RunFiles: GrowthObserver {
             self.ruleArgs = ruleArgs
             self.ruleFailures = ruleFailures
             self.scoreSubset = scoreSubset
+            self.maxParams = maxParams
+            self.maxMemory = maxMemory
         }
 
         /// Writes `RUN/config.json` (atomically).
@@ -63,15 +69,9 @@ public final class RunFiles: GrowthObserver {
 
         /// Reads `RUN/config.json`.
         public init(run directory: String) throws {
-            let path = (directory as NSString).appendingPathComponent("config.json")
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ModelError.invalidConfiguration("\(path): missing; is \(directory) a run of `secnn train`?")
-            }
-            let decoder = JSONDecoder()
-            decoder.keyDecodingStrategy = .convertFromSnakeCase
-            do { self = try decoder.decode(Configuration.self, from: data) } catch {
-                throw ModelError.invalidConfiguration("\(path): not a run configuration: \(error)")
-            }
+            self = try RunFiles.read("config.json", in: directory,
+                                     missing: "missing; is \(directory) a run of `secnn train`?",
+                                     invalid: "not a run configuration")
         }
     }
 
@@ -81,6 +81,11 @@ public final class RunFiles: GrowthObserver {
     private let earlierSeconds: Double
     private let start = Date()
     private var reportedFailure = false
+    /// The columns of `metrics.csv`: a resumed run keeps its file's header, so
+    /// a run begun before a column existed stays a well-formed table.
+    private let csvColumns: [String]
+    private static let currentCSVColumns = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr",
+                                            "params", "flops", "seconds", "images_per_s", "elapsed_s"]
     private let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -94,13 +99,28 @@ public final class RunFiles: GrowthObserver {
         self.directory = directory
         self.next = next
         earlierSeconds = resuming ? Self.lastElapsed(directory: directory) : 0
+        csvColumns = resuming ? Self.csvHeader(directory: directory) ?? Self.currentCSVColumns : Self.currentCSVColumns
         guard !resuming else { return }
         do { try configuration.write(run: directory) } catch { failed("config.json", "\(error)") }
         if let ruleSource { write("rule.lua", ruleSource) }
         write("metrics.jsonl", "")
-        write("metrics.csv",
-              "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,params,seconds,images_per_s,elapsed_s\n")
+        write("metrics.csv", csvColumns.joined(separator: ",") + "\n")
         write("events.jsonl", "")
+    }
+
+    /// Decodes `RUN/file`, a JSON file with snake_case keys; the errors start
+    /// with the file's path, then `missing` or `invalid` and the decoder's reason.
+    static func read<Value: Decodable>(_ file: String, in directory: String, missing: String,
+                                       invalid: String) throws -> Value {
+        let path = (directory as NSString).appendingPathComponent(file)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ModelError.invalidConfiguration("\(path): \(missing)")
+        }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        do { return try decoder.decode(Value.self, from: data) } catch {
+            throw ModelError.invalidConfiguration("\(path): \(invalid): \(error)")
+        }
     }
 
     /// The encoder of a run's pretty JSON files (config.json, ladder-finetuned.json): snake_case keys, sorted.
@@ -144,12 +164,14 @@ public final class RunFiles: GrowthObserver {
         let runSeconds = earlierSeconds + Date().timeIntervalSince(start)
         let row = MetricsRow(epoch: m.epoch, trainLoss: m.trainLoss, trainAccuracy: m.trainAccuracy,
                              valLoss: m.validationLoss, valAccuracy: m.validationAccuracy, lr: m.learningRate,
-                             params: m.parameters, seconds: m.seconds, imagesPerS: m.imagesPerSecond,
-                             elapsedS: runSeconds)
+                             params: m.parameters, flops: m.multiplyAdds, seconds: m.seconds,
+                             imagesPerS: m.imagesPerSecond, elapsedS: runSeconds)
         appendLine("metrics.jsonl", row)
-        append("metrics.csv", [String(m.epoch), "\(m.trainLoss)", "\(m.trainAccuracy)", "\(m.validationLoss)",
-                               "\(m.validationAccuracy)", "\(m.learningRate)", String(m.parameters), "\(m.seconds)",
-                               "\(m.imagesPerSecond)", "\(runSeconds)"].joined(separator: ",") + "\n")
+        let fields = ["epoch": String(m.epoch), "train_loss": "\(m.trainLoss)", "train_accuracy": "\(m.trainAccuracy)",
+                      "val_loss": "\(m.validationLoss)", "val_accuracy": "\(m.validationAccuracy)",
+                      "lr": "\(m.learningRate)", "params": String(m.parameters), "flops": String(m.multiplyAdds),
+                      "seconds": "\(m.seconds)", "images_per_s": "\(m.imagesPerSecond)", "elapsed_s": "\(runSeconds)"]
+        append("metrics.csv", csvColumns.map { fields[$0] ?? "" }.joined(separator: ",") + "\n")
         next?.epochFinished(m, totalEpochs: totalEpochs, elapsed: elapsed, isBest: isBest)
     }
 
@@ -169,9 +191,20 @@ public final class RunFiles: GrowthObserver {
     /// A line of `metrics.jsonl`.
     struct MetricsRow: Codable {
         var epoch: Int, trainLoss: Double, trainAccuracy: Double, valLoss: Double, valAccuracy: Double, lr: Double
-        var params: Int, seconds: Double, imagesPerS: Double
+        var params: Int
+        /// Multiply-adds per image (absent in runs from before secnn recorded it).
+        var flops: Int?
+        var seconds: Double, imagesPerS: Double
         /// Wall time since the run started (absent in runs from before secnn recorded it).
         var elapsedS: Double?
+    }
+
+    /// The column names in the first line of `metrics.csv`, if it has one.
+    private static func csvHeader(directory: String) -> [String]? {
+        let path = (directory as NSString).appendingPathComponent("metrics.csv")
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let line = text.split(separator: "\n").first else { return nil }
+        return line.split(separator: ",").map(String.init)
     }
 
     /// `elapsed_s` of the last row of `metrics.jsonl`: how long the run's

@@ -13,19 +13,25 @@ public struct RuleContext: Sendable {
     public var scores: ScoreReport?
     public var history: [ExpansionRecord]
     public var metrics: [EpochMetrics]
+    /// The bounds growth runs under: the rule's per-block limits and the
+    /// run's bounds on the whole model (`ctx.limits`). Candidates past them
+    /// are refused before scoring (`scores.refused`, `ctx.refused`).
+    public var limits: ExpansionLimits
     /// `--rule-arg key=value` pairs for `ctx.args`, over the ones the rule
     /// was loaded with (`Rule.args`): a run that gave them to `Rule` can
     /// leave this empty.
     public var args: [String: String]
 
     public init(epoch: Int, epochs: Int, architecture: ArchitectureSpec, scores: ScoreReport? = nil,
-                history: [ExpansionRecord] = [], metrics: [EpochMetrics] = [], args: [String: String] = [:]) {
+                history: [ExpansionRecord] = [], metrics: [EpochMetrics] = [], limits: ExpansionLimits = ExpansionLimits(),
+                args: [String: String] = [:]) {
         self.epoch = epoch
         self.epochs = epochs
         self.architecture = architecture
         self.scores = scores
         self.history = history
         self.metrics = metrics
+        self.limits = limits
         self.args = args
     }
 }

@@ -41,6 +41,10 @@ public final class SelfExpandingRun {
     /// trainer must have been made with `Trainer(resuming:…)`. A rule that
     /// keeps state in its own Lua variables starts them afresh: rules
     /// should derive what they need from `ctx` (the stock rules do).
+    ///
+    /// The rule owns what it declares: its score method and its per-block
+    /// limits replace those of `scoring`; `scoring`'s bounds on the whole
+    /// model (parameters, training memory) stay.
     public init(trainer: Trainer, rule: GrowthPolicy, scoring: ScoringOptions = ScoringOptions(),
                 maxConsecutiveRuleFailures: Int = 3, resuming: Bool = false) throws {
         guard maxConsecutiveRuleFailures >= 1 else {
@@ -48,7 +52,8 @@ public final class SelfExpandingRun {
         }
         var scoring = scoring
         scoring.fisher.method = rule.scoreMethod
-        scoring.limits = rule.expansionLimits
+        scoring.limits.maxLayersPerBlock = rule.expansionLimits.maxLayersPerBlock
+        scoring.limits.maxChannelsPerBlock = rule.expansionLimits.maxChannelsPerBlock
         try scoring.validate()
         self.trainer = trainer
         self.rule = rule
@@ -133,13 +138,9 @@ public final class SelfExpandingRun {
     }
 
     private func restore() throws {
-        guard let data = FileManager.default.contents(atPath: path(Self.stateFile)) else {
-            throw ModelError.invalidConfiguration("\(path(Self.stateFile)): missing; \(trainer.directory) is not a growth run to resume")
-        }
-        let state: State
-        do { state = try JSONDecoder().decode(State.self, from: data) } catch {
-            throw ModelError.invalidConfiguration("\(path(Self.stateFile)): not a growth state: \(error)")
-        }
+        let state: State = try RunFiles.read(Self.stateFile, in: trainer.directory,
+                                             missing: "missing; \(trainer.directory) is not a growth run to resume",
+                                             invalid: "not a growth state")
         history = state.history
         consecutiveFailures = state.consecutiveFailures
         roundsThrough = state.roundsThrough ?? trainer.state.epoch
@@ -152,7 +153,7 @@ public final class SelfExpandingRun {
     private func grow(after metrics: EpochMetrics, observer: GrowthObserver?) throws {
         var context = RuleContext(epoch: metrics.epoch, epochs: trainer.configuration.epochs,
                                   architecture: trainer.network.spec, history: history,
-                                  metrics: trainer.state.history, args: rule.args)
+                                  metrics: trainer.state.history, limits: scoring.limits, args: rule.args)
         var round = GrowthRound(epoch: metrics.epoch, outcome: .notScored)
         let scorer = try scorer(epoch: metrics.epoch)
         do {
@@ -193,8 +194,8 @@ public final class SelfExpandingRun {
         guard let choice = try asked("decide", { try rule.decide(context) }) else { return }
         // A Lua rule checks this itself; a Swift policy is held to the same contract here.
         guard report.candidates.contains(where: { $0.candidate == choice }) else {
-            throw PolicyFailure(error: RuleError(file: rule.displayPath,
-                                                 message: "\(rule.displayPath): decide returned \(choice), which was not scored"))
+            throw PolicyFailure(error: PolicyContractError(
+                message: "\(rule.displayPath): decide returned \(choice), which was not scored"))
         }
         round.choice = choice
         round.outcome = .expanded
@@ -233,6 +234,12 @@ public final class SelfExpandingRun {
         history.append(record)
         observer?.expanded(record)
     }
+}
+
+/// A policy's answer the contract does not allow (a Lua rule reports its own, as `RuleError`).
+public struct PolicyContractError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
 }
 
 /// A growth run stopped because its rule kept failing.

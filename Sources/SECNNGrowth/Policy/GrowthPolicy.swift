@@ -1,7 +1,7 @@
 import SECNNCore
 import SECNNModel
 
-/// What decides a growth run's expansions: a Lua rule (`Rule`), or any
+/// What decides a growth run's expansions: a Lua rule (`SECNNRules.Rule`), or any
 /// Swift type that answers the same three questions. `SelfExpandingRun`
 /// calls `when`, then `propose`, scores the proposals, then `decide`; an
 /// error thrown by any of them is the policy's failure (reported, the epoch
@@ -35,5 +35,3 @@ extension GrowthPolicy {
         Candidate.all(blocks: context.architecture.blocks.count, widenBy: 2)
     }
 }
-
-extension Rule: GrowthPolicy {}

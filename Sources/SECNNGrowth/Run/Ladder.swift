@@ -1,11 +1,12 @@
 import Foundation
-import SafeTensors
 import SECNNModel
+import SafeTensors
 
 /// The checkpoint ladder of a growth run: for every size the model went
 /// through, its best checkpoint (by validation accuracy), so one run yields
 /// models from very small to full size. Kept as `RUN/ladder/*.safetensors`
-/// and described by `RUN/ladder.json`.
+/// and described by `RUN/ladder.json` (snake_case keys, as in the run's
+/// other files; ladders written before secnn used them read as well).
 public struct Ladder: Codable, Equatable, Sendable {
     /// One size of the model and its best checkpoint.
     public struct Rung: Codable, Equatable, Sendable {
@@ -29,15 +30,11 @@ public struct Ladder: Codable, Equatable, Sendable {
     public static let fileName = "ladder.json"
     public static let folder = "ladder"
 
-    /// Reads `RUN/ladder.json`.
+    /// Reads `RUN/ladder.json` (convertFromSnakeCase leaves the camelCase keys of older files as they are, so both read).
     public init(run directory: String) throws {
-        let path = (directory as NSString).appendingPathComponent(Self.fileName)
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ModelError.invalidConfiguration("\(path): no ladder here (is \(directory) a run of `secnn train --rule`?)")
-        }
-        do { self = try JSONDecoder().decode(Ladder.self, from: data) } catch {
-            throw ModelError.invalidConfiguration("\(path): not a ladder file: \(error)")
-        }
+        self = try RunFiles.read(Self.fileName, in: directory,
+                                 missing: "no ladder here (is \(directory) a run of `secnn train --rule`?)",
+                                 invalid: "not a ladder file")
     }
 
     /// Writes `checkpoint` as the next rung and rewrites `ladder.json` (both
@@ -58,10 +55,12 @@ public struct Ladder: Codable, Equatable, Sendable {
         rungs.append(Rung(file: file, parameters: parameters, flops: checkpoint.network.spec.multiplyAdds,
                           architecture: checkpoint.network.spec.description,
                           epoch: epoch, validationAccuracy: validationAccuracy, testAccuracy: testAccuracy))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicWrite.write(Array(try encoder.encode(self)),
-                              toPath: (directory as NSString).appendingPathComponent(Self.fileName))
+        try AtomicWrite.write(try json(), toPath: (directory as NSString).appendingPathComponent(Self.fileName))
+    }
+
+    /// The text of `ladder.json`: indented, keys sorted and in snake_case.
+    public func json() throws -> [UInt8] {
+        Array(try RunFiles.prettyEncoder().encode(self)) + Array("\n".utf8)
     }
 
     /// The most accurate rung (validation accuracy) with at most `maxParameters`.
