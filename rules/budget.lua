@@ -15,34 +15,32 @@
 
 local args = ...  -- the --rule-arg table (the same table is ctx.args in every call)
 
--- A setting: --rule-arg NAME=VALUE overrides its default; it must be a number.
-local function setting(name, default)
-  local value = args[name]
-  if value == nil then return default end
-  assert(type(value) == "number", ("--rule-arg %s=%s: expected a number"):format(name, tostring(value)))
-  return value
-end
-
--- Parameters the model may reach (CIFAR-10's start model has 9,024, digits' 5,736).
-local BUDGET = setting("budget", 60000)
--- Multiply-adds per image the model may reach; 0 for no compute budget.
-local FLOPS = setting("flops", 0)
--- 1: cost is compute, ΔFLOPs/FLOPs; 0: parameters, Δp/P. Priced by compute,
--- growth goes where the maps are small (a layer on a 32×32 block costs 16× one
--- on an 8×8 block for the same parameters); priced by parameters, it goes to
--- the first block, whose parameters see the most pixels.
-local PER_FLOP = setting("per_flop", 1) == 1
--- Grow only when the expansion is at least this efficient (1: as much signal
--- per unit of cost as the model's average).
-local MIN_EFFICIENCY = setting("min_efficiency", 1)
--- Epochs to wait after an expansion before scoring again, and before the first.
-local COOLDOWN = setting("cooldown", 3)
-local WARMUP = setting("warmup", 5)
--- A widening adds a quarter of the block's channels (an even number, at least 2):
--- steps of +2 would take a 100-epoch run's whole growth budget to double one block.
-local WIDEN_FRACTION = setting("widen_fraction", 0.25)
--- Conv layers a block may reach.
-local MAX_LAYERS = setting("max_layers", 10)
+-- The settings, each overridden by --rule-arg NAME=VALUE (settings() refuses a
+-- name that is not here, and a value that is not a number).
+local S = settings(args, {
+  -- Parameters the model may reach (CIFAR-10's start model has 9,024, digits' 5,736).
+  budget = 60000,
+  -- Multiply-adds per image the model may reach; 0 for no compute budget.
+  flops = 0,
+  -- 1: cost is compute, ΔFLOPs/FLOPs; 0: parameters, Δp/P. Priced by compute,
+  -- growth goes where the maps are small (a layer on a 32×32 block costs 16× one
+  -- on an 8×8 block for the same parameters); priced by parameters, it goes to
+  -- the first block, whose parameters see the most pixels.
+  per_flop = 1,
+  -- Grow only when the expansion is at least this efficient (1: as much signal
+  -- per unit of cost as the model's average).
+  min_efficiency = 1,
+  -- Epochs to wait after an expansion before scoring again, and before the first.
+  cooldown = 3,
+  warmup = 5,
+  -- A widening adds a quarter of the block's channels (an even number, at least 2):
+  -- steps of +2 would take a 100-epoch run's whole growth budget to double one block.
+  widen_fraction = 0.25,
+  -- Conv layers a block may reach.
+  max_layers = 10,
+})
+local BUDGET, FLOPS, PER_FLOP, MIN_EFFICIENCY = S.budget, S.flops, S.per_flop == 1, S.min_efficiency
+local COOLDOWN, WARMUP, WIDEN_FRACTION, MAX_LAYERS = S.cooldown, S.warmup, S.widen_fraction, S.max_layers
 
 local function within_budget(params, flops)
   return params <= BUDGET and (FLOPS == 0 or flops <= FLOPS)

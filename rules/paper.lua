@@ -12,39 +12,38 @@
 -- instead of 2. The paper's τ = 2 was tuned to its reference code's cruder
 -- score; secnn's ratios lie between 1.0 and 1.6, so τ = 2 never grows.
 --
--- Copy this file to make your own rule; rules/README.md has the contract.
+-- Copy this file to make your own rule, or derive one from it with
+-- stock("paper.lua", ...) (kfac.lua does); rules/README.md has the contract.
 
 local args = ...  -- the --rule-arg table (the same table is ctx.args in every call)
 
--- A setting: --rule-arg NAME=VALUE overrides its default; it must be a number.
-local function setting(name, default)
-  local value = args[name]
-  if value == nil then return default end
-  assert(type(value) == "number", ("--rule-arg %s=%s: expected a number"):format(name, tostring(value)))
-  return value
-end
-
--- Grow when a candidate's discounted unbiased score is more than TAU times the
--- current model's. On CIFAR-10 and digits the best candidate's ratio is
--- 1.2-1.5 in most epochs (median about 1.33 on CIFAR-10 from the start model),
--- so 1.3 passes at most cool-downs early on CIFAR-10 and stops digits after
--- two layers; the paper's 2 never grows.
-local TAU = setting("tau", 1.3)
--- Size penalty per squared added parameter. At Δp = 10,000 the discount is
--- exp(-1e-10 · 10,000²) = exp(-0.01) ≈ 0.99; at Δp = 100,000 it is exp(-1) ≈ 0.37.
-local LAMBDA = setting("lambda", 1e-10)
--- Epochs to wait after an expansion before scoring again.
-local COOLDOWN = setting("cooldown", 10)
--- The first epoch after which to score. The first epochs' scores measure how
--- far from trained the model is (η_c swings by 50% from epoch to epoch), not
--- what it lacks.
-local WARMUP = setting("warmup", 5)
--- Conv layers a block may reach.
-local MAX_LAYERS = setting("max_layers", 10)
--- Widen by WIDEN_SMALL channels while a block has fewer than LARGE_BLOCK, then by WIDEN_LARGE.
-local WIDEN_SMALL = setting("widen_small", 2)
-local WIDEN_LARGE = setting("widen_large", 4)
-local LARGE_BLOCK = setting("large_block", 32)
+-- The settings, each overridden by --rule-arg NAME=VALUE (settings() refuses a
+-- name that is not here, and a value that is not a number).
+local S = settings(args, {
+  -- Grow when a candidate's discounted unbiased score is more than tau times
+  -- the current model's. On CIFAR-10 and digits the best candidate's ratio is
+  -- 1.2-1.5 in most epochs (median about 1.33 on CIFAR-10 from the start
+  -- model), so 1.3 passes at most cool-downs early on CIFAR-10 and stops
+  -- digits after two layers; the paper's 2 never grows.
+  tau = 1.3,
+  -- Size penalty per squared added parameter. At Δp = 10,000 the discount is
+  -- exp(-1e-10 · 10,000²) = exp(-0.01) ≈ 0.99; at Δp = 100,000 it is exp(-1) ≈ 0.37.
+  lambda = 1e-10,
+  -- Epochs to wait after an expansion before scoring again.
+  cooldown = 10,
+  -- The first epoch after which to score. The first epochs' scores measure how
+  -- far from trained the model is (η_c swings by 50% from epoch to epoch), not
+  -- what it lacks.
+  warmup = 5,
+  -- Conv layers a block may reach.
+  max_layers = 10,
+  -- Widen by widen_small channels while a block has fewer than large_block, then by widen_large.
+  widen_small = 2,
+  widen_large = 4,
+  large_block = 32,
+})
+local TAU, LAMBDA, COOLDOWN, WARMUP = S.tau, S.lambda, S.cooldown, S.warmup
+local MAX_LAYERS, WIDEN_SMALL, WIDEN_LARGE, LARGE_BLOCK = S.max_layers, S.widen_small, S.widen_large, S.large_block
 
 return {
   name = "paper",

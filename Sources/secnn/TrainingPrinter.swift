@@ -6,6 +6,8 @@ import SECNNModel
 class TrainingPrinter: TrainingObserver {
     private let live = isatty(STDOUT_FILENO) == 1
     private var lastDraw = Date.distantPast
+    /// The first epoch this process trained: `elapsed` counts from its start (a resumed run's too).
+    private var firstEpoch: Int?
 
     func trainingStep(epoch: Int, step: Int, steps: Int, imagesPerSecond: Double) {
         guard live, step == steps || Date().timeIntervalSince(lastDraw) > 0.1 else { return }
@@ -18,7 +20,9 @@ class TrainingPrinter: TrainingObserver {
 
     func epochFinished(_ m: EpochMetrics, totalEpochs: Int, elapsed: Double, isBest: Bool) {
         if live { print("\r\u{1B}[2K", terminator: "") }
-        let eta = elapsed / Double(m.epoch) * Double(totalEpochs - m.epoch)
+        let first = firstEpoch ?? m.epoch
+        firstEpoch = first
+        let eta = elapsed / Double(m.epoch - first + 1) * Double(totalEpochs - m.epoch)
         let fields = [
             "epoch \(m.epoch)/\(totalEpochs)",
             String(format: "loss=%.4f", m.trainLoss),

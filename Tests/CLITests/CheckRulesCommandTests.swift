@@ -42,7 +42,8 @@ final class CheckRulesCommandTests: XCTestCase {
         let readme = try String(contentsOf: rulesFolder.appendingPathComponent("README.md"), encoding: .utf8)
         let documented = ["_G", "_VERSION", "assert", "error", "getmetatable", "ipairs", "load", "math", "next",
                           "pairs", "pcall", "print", "rawequal", "rawget", "rawlen", "rawset", "select",
-                          "setmetatable", "string", "table", "tonumber", "tostring", "type", "utf8", "xpcall"]
+                          "setmetatable", "settings", "stock", "string", "table", "tonumber", "tostring", "type", "utf8",
+                          "xpcall"]
         for name in documented { XCTAssertTrue(readme.contains("`\(name)`"), "rules/README.md lists `\(name)`") }
         let rule = try temporaryDirectory(self).appendingPathComponent("globals.lua")
         try """

@@ -56,24 +56,36 @@ final class FrozenGlobalsTests: XCTestCase {
         XCTAssertTrue(try rule.when(try context()), "the rule's own global keeps its value between calls")
     }
 
-    func testTheEnvironmentHoldsExactlyTheDocumentedGlobals() throws {
-        let documented = ["_G", "_VERSION", "assert", "error", "getmetatable", "ipairs", "load", "math", "next",
-                          "pairs", "pcall", "print", "rawequal", "rawget", "rawlen", "rawset", "select",
-                          "setmetatable", "string", "table", "tonumber", "tostring", "type", "utf8", "xpcall"]
-        let rule = try Rule(source: """
-            local args = ...
-            return {
-              when = function(ctx)
-                local names = {}
-                for name in pairs(_G) do names[#names + 1] = name end
-                table.sort(names)
-                local found = table.concat(names, ",")
-                if found ~= ctx.args.expected then error("globals: " .. found) end
-                return true
-              end,
-              decide = function(ctx) return nil end,
-            }
-            """, displayPath: "rules/globals.lua", args: ["expected": documented.joined(separator: ",")])
-        XCTAssertTrue(try rule.when(try context(args: ["expected": documented.joined(separator: ",")])))
+    // The exact set of globals is checked on the shipped binary, against rules/README.md
+    // (CheckRulesCommandTests.testTheShippedSandboxHasExactlyTheDocumentedGlobals).
+
+    /// settings(): defaults, overrides of the same type, and errors that name the rule's line and its settings.
+    func testSettingsTakeOverridesAndRefuseUnknownNames() throws {
+        let source = """
+            local S = settings(..., { tau = 1.3, label = "a" })
+            return { name = ("%s %s"):format(S.tau, S.label), decide = function(ctx) return nil end }
+            """
+        XCTAssertEqual(try rule(source).name, "1.3 a")
+        XCTAssertEqual(try rule(source, args: ["tau": "2", "label": "b"]).name, "2 b")
+        assertRuleError(try rule(source, args: ["tua": "1.2"]),
+                        "rules/test.lua:1: --rule-arg tua=1.2: the rule has no such setting (its settings: label, tau)")
+        assertRuleError(try rule(source, args: ["tau": "high"]), "rules/test.lua:1: --rule-arg tau=high: expected a number")
+    }
+
+    /// stock(): a stock rule's table, run with the arguments given, to derive a rule from.
+    func testStockLoadsAStockRuleToDeriveFrom() throws {
+        let derived = try rule("""
+            local rule = stock("paper.lua", ...)
+            rule.name = "mine"
+            return rule
+            """, args: ["tau": "1.1"])
+        XCTAssertEqual(derived.name, "mine")
+        XCTAssertEqual(derived.expansionLimits.maxLayersPerBlock, 10)
+        // An error inside the stock rule names the derived rule, then where in the stock one.
+        assertRuleError(try rule("local r = stock('paper.lua', { tua = 1 })\nreturn r"),
+                        "rules/test.lua: rules/paper.lua (built in):22: --rule-arg tua=1: the rule has no such setting "
+                            + "(its settings: cooldown, lambda, large_block, max_layers, tau, warmup, widen_large, widen_small)")
+        assertRuleError(try rule("local r = stock('papers.lua')\nreturn r"),
+                        "rules/test.lua:1: stock: no stock rule papers.lua (stock rules: budget.lua, kfac.lua, paper.lua)")
     }
 }

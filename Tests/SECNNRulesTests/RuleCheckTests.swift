@@ -23,10 +23,10 @@ final class RuleCheckTests: XCTestCase {
     }
 
     func testStockRulesPass() throws {
-        for file in ["paper.lua", "kfac.lua", "budget.lua"] {
+        for (file, args) in [("paper.lua", ["tau": "1.1"]), ("kfac.lua", ["tau": "1.1"]), ("budget.lua", ["budget": "15000"])] {
             let path = stockRulesDirectory.appendingPathComponent(file).path
             XCTAssertEqual(RuleCheck.check(path: path), [], file)
-            XCTAssertEqual(RuleCheck.check(path: path, args: ["tau": "1.1", "budget": "15000"]), [], file)
+            XCTAssertEqual(RuleCheck.check(path: path, args: args), [], file)
         }
     }
 

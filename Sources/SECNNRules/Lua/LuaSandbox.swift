@@ -30,8 +30,13 @@ enum LuaSandbox {
         "warn": "rules write with print",
     ]
 
-    /// Runs once per state, with `emit`, the allow list and the deny list as
-    /// its arguments. The four replacements are defined after the removal:
+    /// Runs once per state, with `emit`, the allow list, the deny list and
+    /// the stock rules' sources as its arguments. Two helpers come first:
+    /// `settings(args, defaults)` (a rule's `--rule-arg` settings, each
+    /// checked against its default's type, and any name the rule does not
+    /// have refused, so a typo is an error rather than a silently ignored
+    /// setting) and `stock(name, args)` (a stock rule's table, to derive a
+    /// rule from). The four replacements are defined after the removal:
     /// `print` writes to stderr after the rule's name (through `emit`),
     /// `load` compiles text only whatever mode it is asked for (binary
     /// chunks can break the VM), `setmetatable` refuses `__gc` finalizers
@@ -47,16 +52,55 @@ enum LuaSandbox {
     /// globals live in `_G` as usual; `pairs(_G)` lists the standard names,
     /// then the rule's.
     static let prelude = """
-        local emit, allowed, denied = ...
+        local emit, allowed, denied, stock_sources = ...
         local G = _G
         local base_load, base_setmetatable, base_rawset = load, setmetatable, rawset
         local pack, concat, tostring, type, rawget, error, next = table.pack, table.concat, tostring, type, rawget, error, next
+        local sort = table.sort
         local standard = {}
 
         for name in pairs(G) do
           if not allowed[name] then G[name] = nil end
         end
         string.dump = nil
+
+        local function sorted_names(t)
+          local names = {}
+          for name in next, t do names[#names + 1] = tostring(name) end
+          sort(names)
+          return concat(names, ", ")
+        end
+
+        function settings(args, defaults)
+          if type(args) ~= "table" or type(defaults) ~= "table" then
+            error("settings(args, defaults): expected the --rule-arg table and a table of default values", 2)
+          end
+          local chosen = {}
+          for name, default in next, defaults do
+            local value = args[name]
+            if value == nil then
+              value = default
+            elseif type(value) ~= type(default) then
+              error(("--rule-arg %s=%s: expected a %s"):format(tostring(name), tostring(value), type(default)), 2)
+            end
+            chosen[name] = value
+          end
+          for name, value in next, args do
+            if defaults[name] == nil then
+              error(("--rule-arg %s=%s: the rule has no such setting (its settings: %s)")
+                :format(tostring(name), tostring(value), sorted_names(defaults)), 2)
+            end
+          end
+          return chosen
+        end
+
+        function stock(name, ...)
+          local source = stock_sources[name]
+          if source == nil then
+            error(("stock: no stock rule %s (stock rules: %s)"):format(tostring(name), sorted_names(stock_sources)), 2)
+          end
+          return base_load(source, "=rules/" .. name .. " (built in)", "t")(...)
+        end
 
         function print(...)
           local parts = pack(...)
@@ -139,7 +183,8 @@ extension LuaState {
         secnn_lua_pop(state, 1)
         let allowed = LuaTable(Dictionary(uniqueKeysWithValues: LuaSandbox.allowedGlobals.map { ($0, .boolean(true)) }))
         let denied = LuaTable(LuaSandbox.deniedGlobals.mapValues(LuaValue.string))
-        try reserveStack(7)  // the prelude, its handler, its three arguments, a key and a value
+        let stockSources = LuaTable(EmbeddedFiles.byFileName.mapValues { LuaValue.string(String(decoding: $0, as: UTF8.self)) })
+        try reserveStack(8)  // the prelude, its handler, its four arguments, a key and a value
         let prelude = LuaSandbox.prelude
         guard luaL_loadbufferx(state, prelude, prelude.utf8.count, "=sandbox", "t") == LUA_OK else {
             defer { secnn_lua_pop(state, 1) }
@@ -148,7 +193,8 @@ extension LuaState {
         secnn_lua_pushcfunction(state, luaEmit)
         push(.table(allowed))
         push(.table(denied))
-        try protectedCall(arguments: 3, budgeted: nil)
+        push(.table(stockSources))
+        try protectedCall(arguments: 4, budgeted: nil)
         secnn_lua_pop(state, 1)
     }
 }
