@@ -154,7 +154,7 @@ final class GrowthRunTests: XCTestCase {
 
     /// A rule that widens block 0 by 512 channels every epoch is stopped by the memory bound before its
     /// model is built (not by the kernel's OOM killer): the refusal names the expansion and the bound,
-    /// events.jsonl keeps it, and the run finishes.
+    /// events.jsonl keeps it, and the run finishes. By 1024 it never grows at all.
     func testMemoryBoundStopsARunawayRule() throws {
         let root = try temporaryDirectory(self)
         let rule = root.appendingPathComponent("runaway.lua")
@@ -181,6 +181,19 @@ final class GrowthRunTests: XCTestCase {
         let config = try JSONSerialization.jsonObject(
             with: Data(contentsOf: out.appendingPathComponent("config.json"))) as! [String: Any]
         XCTAssertEqual(config["max_memory"] as? Int, 1 << 29, "recorded for --resume")
+
+        try writeRule("""
+            return {
+              propose = function(ctx) return { { block = 0, op = "widen", channels = 1024 } } end,
+              decide = function(ctx) return ctx.candidates[1] end,
+            }
+            """, to: rule)
+        let wider = try CLI.run("secnn", ["train", "--epochs", "2", "--rule", rule.path, "--score-subset", "32",
+                                          "--max-memory", "512M", "--out", root.appendingPathComponent("wider").path])
+        XCTAssertEqual(wider.status, 0, wider.transcript)
+        XCTAssertEqual(wider.values["expansions"], "0", wider.transcript)
+        XCTAssertTrue(wider.stdout.contains("refused epoch 1  cannot widen block 0 by 1024 channels: training "
+                                            + "1040x1,16x1,16x1 at batch 512 would need about "), wider.transcript)
 
         let resumed = try CLI.run("secnn", ["train", "--resume", out.path, "--max-memory", "2G"])
         XCTAssertEqual(resumed.status, 64)

@@ -69,7 +69,8 @@ final class FunctionPreservationTests: XCTestCase {
                 let grown = try model.network.widening(block: block, by: count, generator: &generator).network
                 let change = change(grown, model)
                 report("widen block \(block) by \(count) (noise 1e-4)", change)
-                XCTAssertLessThanOrEqual(change.maxLogitChange, 1e-3, "widen block \(block) by \(count)")
+                // The change is second order in the noise (1e-8 per path; measured ≤ 4.1e-6 over the test set).
+                XCTAssertLessThanOrEqual(change.maxLogitChange, 5e-5, "widen block \(block) by \(count)")
                 XCTAssertEqual(change.accuracyChange, 0, "widen block \(block) by \(count)")
             }
         }

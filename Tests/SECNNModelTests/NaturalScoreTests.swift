@@ -10,8 +10,15 @@ final class NaturalScoreTests: XCTestCase {
     /// A small network on 1×8×8 images (the digits' shape), randomly
     /// initialised, with non-trivial batch-norm running statistics.
     private func fixture(_ text: String = "3x1,4x2,3x1") throws -> (SECNNNetwork<Float>, LabeledImages) {
+        try fixture(text, channels: 1, size: 8, classes: 4, count: 11)
+    }
+
+    /// `count` random images of `channels`×`size`×`size` and a network of `text` for them.
+    private func fixture(_ text: String, channels: Int, size: Int, classes: Int,
+                         count: Int) throws -> (SECNNNetwork<Float>, LabeledImages) {
         var generator = SeededGenerator(seed: 5)
-        let spec = try ArchitectureSpec(parsing: text, inputChannels: 1, inputHeight: 8, inputWidth: 8, classes: 4)
+        let spec = try ArchitectureSpec(parsing: text, inputChannels: channels, inputHeight: size, inputWidth: size,
+                                        classes: classes)
         let initial = SECNNNetwork<Float>(spec: spec, generator: &generator)
         var tensors: [String: Tensor<Float>] = [:]
         for (path, tensor) in initial.state.entries {
@@ -21,21 +28,33 @@ final class NaturalScoreTests: XCTestCase {
             tensors[path] = Tensor(shape: tensor.shape, scalars: shifted)
         }
         let network = try SECNNNetwork<Float>(spec: spec, tensors: tensors, source: "fixture")
-        let count = 11
-        let images = LabeledImages(images: (0..<(count * 64)).map { _ in Float(generator.nextNormal()) },
-                                   labels: (0..<count).map { _ in Int32(generator.next() % 4) },
-                                   channels: 1, height: 8, width: 8)
+        let pixels = channels * size * size
+        let images = LabeledImages(images: (0..<(count * pixels)).map { _ in Float(generator.nextNormal()) },
+                                   labels: (0..<count).map { _ in Int32(generator.next() % UInt64(classes)) },
+                                   channels: channels, height: size, width: size)
         return (network, images)
     }
 
-    private func options(_ method: NaturalScoreMethod, epsilon: Double = 1e-12) -> ScoringOptions {
+    private func options(_ method: NaturalScoreMethod, epsilon: Double = 1e-12, subset: Int = 11) -> ScoringOptions {
         // Chunks of 4 over 11 images: the last chunk is short.
         ScoringOptions(fisher: NaturalScoreSettings(method: method, epsilon: epsilon, damping: 1e-3),
-                       subsetSize: 11, chunkSize: 4, noise: 1e-2, seed: 3)
+                       subsetSize: subset, chunkSize: 4, noise: 1e-2, seed: 3)
     }
 
     func testDiagonalScoreEqualsExplicitPerExampleGradientsInDouble() throws {
-        let (network, images) = try fixture()
+        try assertDiagonalScoreMatchesDoubleReference(try fixture())
+    }
+
+    /// The same at the paper's start model on CIFAR-10's shape, where every kernel takes its production path.
+    func testDiagonalScoreEqualsExplicitPerExampleGradientsInDoubleAtProductionSize() throws {
+        try assertDiagonalScoreMatchesDoubleReference(try fixture("16x1,16x1,16x1", channels: 3, size: 32, classes: 10,
+                                                                  count: 6))
+    }
+
+    /// η = Σ_i ḡ_i² / (F_ii + ε) from batch-of-one gradients in Double, against the scorer's.
+    private func assertDiagonalScoreMatchesDoubleReference(_ fixture: (SECNNNetwork<Float>, LabeledImages),
+                                                           line: UInt = #line) throws {
+        let (network, images) = fixture
         let double = try SECNNNetwork<Double>(
             spec: network.spec, tensors: Dictionary(uniqueKeysWithValues: network.state.entries.map {
                 ($0.path, Tensor<Double>(shape: $0.tensor.shape, scalars: $0.tensor.scalars.map(Double.init)))
@@ -50,7 +69,7 @@ final class NaturalScoreTests: XCTestCase {
             let gradients = graph.parameterGradients()
             vectors.append(model.parameterPaths.flatMap { gradients[$0]!.scalars })
         }
-        XCTAssertEqual(vectors[0].count, network.parameterCount)
+        XCTAssertEqual(vectors[0].count, network.parameterCount, line: line)
         for epsilon in [1e-12, 1e-4] {
             var expected = 0.0
             for i in vectors[0].indices {
@@ -58,9 +77,10 @@ final class NaturalScoreTests: XCTestCase {
                 let fisher = vectors.reduce(0) { $0 + $1[i] * $1[i] } / Double(vectors.count)
                 expected += mean * mean / (fisher + epsilon)
             }
-            let score = try CandidateScorer(options: options(.diag, epsilon: epsilon), subset: images).score(network)
-            XCTAssertEqual(score.parameters, network.parameterCount)
-            XCTAssertEqual(score.eta, expected, accuracy: 1e-5 * expected, "diagonal η, ε \(epsilon)")
+            let score = try CandidateScorer(options: options(.diag, epsilon: epsilon, subset: images.count),
+                                            subset: images).score(network)
+            XCTAssertEqual(score.parameters, network.parameterCount, line: line)
+            XCTAssertEqual(score.eta, expected, accuracy: 1e-5 * expected, "diagonal η, ε \(epsilon)", line: line)
         }
     }
 
