@@ -4,9 +4,9 @@
 
 BUILD_PACKAGES := pkg-config liblua5.4-dev libopenblas-dev zlib1g-dev
 # The tests also cross-check with Python: the safetensors and onnxruntime
-# packages (PyPI, in a venv that sees Debian's torch) and torch_peer.py's
-# --eval-weights; render `secnn report` in headless Chromium; and regenerate
-# RESULTS.md with matplotlib.
+# packages (PyPI, in a venv that sees Debian's torch) and
+# Tests/Reference/torch_peer.py (Debian's torch); render `secnn report` in
+# headless Chromium; and regenerate RESULTS.md with matplotlib.
 TEST_PACKAGES := python3-venv python3-torch python3-numpy python3-pil python3-matplotlib libopenblas0 chromium \
 	dataset-fashion-mnist
 VENV := .build/python
@@ -75,11 +75,11 @@ test-deps:
 bench: build test-deps
 	for spec in 16x1,16x1,16x1 24x2,32x3,32x2 32x4,48x4,48x4; do \
 	  $(SECNN) bench --arch $$spec --batch 512 --steps 20 --threads 2 --score-images 0 | grep -E 'spec=|images_per_s=|peak_rss'; \
-	  /usr/bin/python3 ../shared/bench/torch_peer.py --spec $$spec --batch 512 --steps 20 --threads 2 --score-method none \
+	  /usr/bin/python3 Tests/Reference/torch_peer.py bench --spec $$spec --batch 512 --steps 20 --threads 2 --score-images 0 \
 	    | grep -E '^(train|eval)_images_per_s=|peak_rss'; \
 	done
 	$(SECNN) bench --arch 24x2,32x3,32x2 --batch 512 --steps 3 --threads 2 --score-reps 3 | grep -E '^(diag_fisher|score_)'
-	/usr/bin/python3 ../shared/bench/torch_peer.py --spec 24x2,32x3,32x2 --batch 512 --steps 3 --threads 2 --score-method auto \
+	/usr/bin/python3 Tests/Reference/torch_peer.py bench --spec 24x2,32x3,32x2 --batch 512 --steps 3 --threads 2 --score-reps 3 \
 	  | grep -E '^diag_fisher_score_s'
 	for spec in 24x2,32x3,32x2 32x4,48x4,48x4; do \
 	  $(SECNN) bench --arch $$spec --steps 5 --score-images 0 --profile | grep -E '^(profile_|gemm_peak)'; \

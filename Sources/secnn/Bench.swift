@@ -5,11 +5,13 @@ import SECNNModel
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Time training and inference steps, side by side with ../shared/bench/torch_peer.py.",
+        abstract: "Time training and inference steps, side by side with the PyTorch peer.",
         discussion: """
-            Uses the peer's output keys (train_images_per_s, eval_images_per_s, \
-            peak_rss_mib, …): run both in one sitting with the same --arch/--spec, \
-            --batch, --steps and --threads and compare medians. With --gemm N it \
+            The peer is the repository's Tests/Reference/torch_peer.py (`/usr/bin/python3 \
+            Tests/Reference/torch_peer.py bench --spec SPEC --batch 512 --steps 20 --threads 2`, \
+            Debian's python3-torch), with the same keys (train_images_per_s, eval_images_per_s, \
+            diag_fisher_score_s, peak_rss_mib, …): run both in one sitting with the same \
+            --arch/--spec, --batch, --steps and --threads and compare medians. With --gemm N it \
             times one NxN float32 GEMM through the same BLAS instead (the machine's limit).
             """)
 

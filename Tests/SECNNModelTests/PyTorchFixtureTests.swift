@@ -8,7 +8,7 @@ import _SECNNTestSupport
 /// secnn against PyTorch: the same weights and images give the same logits,
 /// loss, gradients and running statistics. The references come from this
 /// package's own script, run at test time with Debian's python3-torch
-/// (`Tests/Reference/torch_reference.py`: random batch-norm scales and
+/// (`Tests/Reference/torch_peer.py reference`: random batch-norm scales and
 /// shifts, running statistics from a training pass, a 32-channel block at
 /// 32×32), and from the development workspace's independent peer
 /// (`../shared/bench/fixtures/`, written by `torch_peer.py --export-reference`).
@@ -31,9 +31,9 @@ final class PyTorchFixtureTests: XCTestCase {
     func testSpec8x1_8x2_12x1_12x3() throws { try check("8x1_8x2_12x1_12x3") }
 
     private static let referenceScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Reference/torch_reference.py")
+        .deletingLastPathComponent().appendingPathComponent("Reference/torch_peer.py")
 
-    /// Writes the reference of `spec` with torch_reference.py and checks against it.
+    /// Writes the reference of `spec` with torch_peer.py and checks against it.
     private func checkGenerated(_ spec: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let python = URL(fileURLWithPath: "/usr/bin/python3")
         guard (try? run(python, ["-c", "import torch"])) == 0 else {
@@ -42,8 +42,8 @@ final class PyTorchFixtureTests: XCTestCase {
         }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("secnn-torch-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let status = try run(python, [Self.referenceScript.path, "--spec", spec, "--out", folder.path, "--seed", "5"])
-        XCTAssertEqual(status, 0, "torch_reference.py failed", file: file, line: line)
+        let status = try run(python, [Self.referenceScript.path, "reference", "--spec", spec, "--out", folder.path, "--seed", "5"])
+        XCTAssertEqual(status, 0, "torch_peer.py reference failed", file: file, line: line)
         try check(folder: folder, spec: try ArchitectureSpec(parsing: spec), name: spec, file: file, line: line)
     }
 
@@ -78,6 +78,17 @@ final class PyTorchFixtureTests: XCTestCase {
         let inference = Graph<Float>.inference()
         XCTAssertEqual(inference.value(network.forward(inference, images: images).logits).scalars, evalLogits,
                        "\(name): inference logits differ from eval mode's", file: file, line: line)
+
+        // The diagonal natural score from functorch's per-example gradients, where the reference has it.
+        if let eta = expected["diag_eta"] {
+            let subset = LabeledImages(images: images.scalars, labels: labels, channels: spec.inputChannels,
+                                       height: spec.inputHeight, width: spec.inputWidth)
+            let options = ScoringOptions(fisher: NaturalScoreSettings(method: .diag, epsilon: 1e-8),
+                                         subsetSize: subset.count)
+            let score = try CandidateScorer(options: options, subset: subset).score(network)
+            let reference = Double(try eta.floats()[0])
+            XCTAssertEqual(score.eta, reference, accuracy: 1e-4 * reference, "\(name) diagonal η", file: file, line: line)
+        }
 
         // Train mode with dropout off, as the fixture was made.
         let train = Graph<Float>(training: true, dropout: false)
