@@ -5,8 +5,8 @@ import SafeTensors
 import XCTest
 import _SECNNTestSupport
 
-/// Checkpoints read by Python: the `safetensors` package and PyTorch
-/// (`torch_peer.py --eval-weights`). The Python is `$SECNN_PYTHON`
+/// Checkpoints read by Python: the `safetensors` package, onnxruntime and
+/// PyTorch (`Tests/Reference/torch_peer.py eval`). The Python is `$SECNN_PYTHON`
 /// (`make test` sets it to `.build/python/bin/python`, a venv with PyPI's
 /// safetensors that sees Debian's torch); without it the tests skip.
 final class PythonInteropTests: XCTestCase {
@@ -114,31 +114,35 @@ final class PythonInteropTests: XCTestCase {
         XCTAssertEqual(values.map(\.bitPattern), expected.map(\.bitPattern), "\(probe) differs between Python and Swift")
     }
 
-    /// A CIFAR-shaped checkpoint written by `Checkpoint.write` runs in
-    /// PyTorch (`torch_peer.py --eval-weights`) with the fixture's logits.
+    /// A CIFAR-shaped checkpoint written by `Checkpoint.write`, with running
+    /// statistics moved by training passes, loads in PyTorch unchanged
+    /// (`Tests/Reference/torch_peer.py eval`): the same eval-mode logits.
     func testTorchPeerEvaluatesACheckpointWrittenBySwift() throws {
-        let fixture = try requireShared("bench/fixtures/16x1_16x1_16x1")
-        let peer = try requireShared("bench/torch_peer.py")
         let python = try python(importing: ["torch", "numpy"])
+        let spec = try ArchitectureSpec(parsing: "16x2,16x1,16x1")  // 3x32x32 images, 10 classes
+        var generator = SeededGenerator(seed: 9)
+        var network = SECNNNetwork<Float>(spec: spec, generator: &generator)
+        let images: Tensor<Float> = randomTensor([4, 3, 32, 32], &generator)
+        for _ in 0..<3 { _ = network.forward(Graph<Float>(training: true, generator: generator), images: images) }
+        let root = try temporaryDirectory(self)
+        let file = root.appendingPathComponent("cifar-shaped.safetensors"), input = root.appendingPathComponent("input.safetensors")
+        try Checkpoint(network: network, normalization: Normalization(mean: [0, 0, 0], std: [1, 1, 1]), dataset: "cifar10")
+            .write(toPath: file.path)
+        try SafeTensorsFile(tensors: [SafeTensor(name: "images", shape: images.shape, floats: images.scalars)], metadata: [:])
+            .write(toPath: input.path)
+        let eval = Graph<Float>(training: false)
+        let expected = eval.value(network.forward(eval, images: images).logits).scalars
 
-        let spec = try ArchitectureSpec(parsing: "16x1,16x1,16x1")  // 3x32x32 images, 10 classes
-        let network = try SECNNNetwork<Float>(spec: spec,
-                                              weightsFile: fixture.appendingPathComponent("weights.safetensors").path)
-        let checkpoint = Checkpoint(network: network, normalization: Normalization(mean: [0, 0, 0], std: [1, 1, 1]),
-                                    dataset: "cifar10")
-        let file = try temporaryDirectory(self).appendingPathComponent("cifar-shaped.safetensors")
-        try checkpoint.write(toPath: file.path)
-        XCTAssertEqual(try Checkpoint(contentsOf: file.path).network, network, "the written checkpoint reads back")
-
-        let result = try CLI.run(executable: python, [
-            peer.path, "--spec", spec.description, "--threads", "1", "--eval-weights", file.path,
-            "--input", fixture.appendingPathComponent("input.safetensors").path,
-            "--expected", fixture.appendingPathComponent("expected.safetensors").path,
-        ])
+        let peer = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Reference/torch_peer.py")
+        let result = try CLI.run(executable: python, [peer.path, "eval", "--spec", spec.description, "--weights", file.path,
+                                                      "--input", input.path])
         XCTAssertEqual(result.status, 0, result.transcript)
         let line = try XCTUnwrap(result.stdout.split(separator: "\n").last, result.transcript)
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], result.stdout)
-        let difference = try XCTUnwrap((json["max_abs_diff"] as? NSNumber)?.doubleValue, result.stdout)
-        XCTAssertLessThan(difference, 1e-4, "PyTorch's eval logits of the Swift-written checkpoint vs the fixture's")
+        let logits = try XCTUnwrap(json["logits"] as? [NSNumber], result.stdout).map { Float($0.doubleValue) }
+        XCTAssertEqual(logits.count, expected.count)
+        let difference = zip(logits, expected).map { abs($0 - $1) }.max() ?? .infinity
+        XCTAssertLessThan(difference, 1e-4, "PyTorch's eval logits of the Swift-written checkpoint against secnn's")
     }
 }

@@ -3,6 +3,7 @@
 
     /usr/bin/python3 Tests/Reference/torch_peer.py reference --spec 32x2,32x1,32x1 --out DIR [--size 32] [--seed 0]
     /usr/bin/python3 Tests/Reference/torch_peer.py bench --spec 16x1,16x1,16x1 --batch 512 --steps 20 --threads 2
+    /usr/bin/python3 Tests/Reference/torch_peer.py eval --spec 16x1,16x1,16x1 --weights CHECKPOINT --input FILE
 
 Needs only Debian's python3-torch (1.13; functorch for the per-example
 gradients of the score timing). The network for SPEC ("C0xL0,C1xL1,...")
@@ -23,6 +24,10 @@ and 1). It writes three safetensors files to DIR:
 
 The safetensors files are written here by hand (the format is a JSON header
 and raw little-endian data), so no PyPI package is needed.
+
+`eval` prints, as one JSON line {"logits": [...]}, the eval-mode logits of
+a checkpoint secnn wrote, on the images (float32 "images") of a safetensors
+file: a checkpoint loads in PyTorch unchanged.
 
 `bench` times what `secnn bench` times, with its keys, on random 32×32×3
 images: train_images_per_s (batch / median time of a training step: forward
@@ -134,6 +139,42 @@ def write_safetensors(path, tensors):
     text += b" " * (-len(text) % 8)
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+
+def read_safetensors(path):
+    """The tensors of a safetensors file (F32 and I64), by name; metadata and other types are skipped."""
+    import numpy as np
+
+    with open(path, "rb") as f:
+        data = f.read()
+    (length,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + length])
+    types = {"F32": np.float32, "I64": np.int64}
+    tensors = {}
+    for name, entry in header.items():
+        if name == "__metadata__" or entry["dtype"] not in types:
+            continue
+        start, end = (8 + length + offset for offset in entry["data_offsets"])
+        array = np.frombuffer(data[start:end], dtype=types[entry["dtype"]]).reshape(entry["shape"])
+        tensors[name] = torch.from_numpy(array.copy())
+    return tensors
+
+
+def evaluate(args, spec):
+    """Eval-mode logits of a secnn checkpoint's weights on the images of --input, as one JSON line."""
+    torch.set_num_threads(1)
+    weights = read_safetensors(args.weights)
+    images = read_safetensors(args.input)["images"]
+    model = Network(spec, images.shape[1], images.shape[2])
+    state = model.state_dict()
+    missing = [name for name in state if not name.endswith("num_batches_tracked") and name not in weights]
+    if missing:
+        raise SystemExit(f"{args.weights}: no tensor {missing[0]} (is it a checkpoint of {args.spec}?)")
+    model.load_state_dict({name: weights.get(name, value) for name, value in state.items()})
+    model.eval()
+    with torch.no_grad():
+        logits = model(images)
+    print(json.dumps({"logits": logits.flatten().tolist()}))
 
 
 def reference(args, spec):
@@ -262,9 +303,13 @@ def main():
     time_it.add_argument("--score-images", type=int, default=512)
     time_it.add_argument("--score-reps", type=int, default=3)
     time_it.add_argument("--seed", type=int, default=0)
+    run = commands.add_parser("eval", help="print the eval-mode logits of a checkpoint on --input's images")
+    run.add_argument("--spec", required=True)
+    run.add_argument("--weights", required=True, help="a secnn checkpoint or weights file")
+    run.add_argument("--input", required=True, help="a safetensors file with float32 images N×C×H×W")
     args = parser.parse_args()
     spec = parse_spec(args.spec)
-    (reference if args.command == "reference" else bench)(args, spec)
+    {"reference": reference, "bench": bench, "eval": evaluate}[args.command](args, spec)
 
 
 if __name__ == "__main__":
