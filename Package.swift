@@ -25,6 +25,9 @@ let package = Package(
             providers: [.apt(["liblua5.4-dev"])]),
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .systemLibrary(
+            name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev"])]),
+        .systemLibrary(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
 
@@ -48,6 +51,8 @@ let package = Package(
         // The self-expanding training run, the policy protocol it drives, its ladder, run files and report:
         // growth without Lua.
         .target(name: "SECNNGrowth", dependencies: ["SECNNCore", "SECNNModel", "SafeTensors"]),
+        // Data-parallel runs over Open MPI: the processes a launcher started, as SECNNCore's Collective.
+        .target(name: "SECNNDistributed", dependencies: ["SECNNCore", "CMPI"]),
         // The Lua rule engine (sandboxed): rule files as growth policies.
         .target(name: "SECNNRules", dependencies: ["SECNNCore", "SECNNModel", "SECNNGrowth", "CLua"],
                 plugins: ["EmbedFiles"]),
@@ -60,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "secnn",
             dependencies: [
-                "SECNNModel", "SECNNGrowth", "SECNNRules", "SECNNData", "CLua", "COpenBLAS",
+                "SECNNModel", "SECNNGrowth", "SECNNRules", "SECNNData", "SECNNDistributed", "CLua", "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

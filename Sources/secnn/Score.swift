@@ -10,7 +10,8 @@ struct Score: ParsableCommand {
             η = gᵀF⁻¹g on a fixed subset of training images (chosen by the seed), with batch norm in eval mode. \
             The numbers are exactly those a growth rule receives: η of the current model (η_c), and for every \
             block the model with one more layer and the model with --widen more channels, with their parameter \
-            growth Δp, η/η_c and η/P.
+            growth Δp, η/η_c and η/P. Under an MPI launcher (`mpirun -np N secnn score …`) the N processes \
+            share the subset and sum its statistics: the same scores, sooner.
             """)
 
     @Argument(help: "A checkpoint written by `secnn train` (.safetensors).")
@@ -63,6 +64,11 @@ struct Score: ParsableCommand {
     }
 
     func run() throws {
+        try DataParallel.run(score)
+    }
+
+    /// Under an MPI launcher the processes share the subset; process 0 prints.
+    private func score() throws {
         compute.apply()
         var scoringSeconds = 0.0
         let phases = profile ? ScoringProfile() : nil
@@ -73,13 +79,15 @@ struct Score: ParsableCommand {
             try ensure(pair.train, fits: loaded.network.spec, checkpoint: checkpoint)
             // The training split of the run that wrote the checkpoint: same validation hold-out, same seed.
             let data = TrainingData(pair, validation: configuration.validation, seed: configuration.seed)
-            let scorer = try CandidateScorer(options: options(seed: seed ?? configuration.seed), training: data.train)
+            let scorer = try CandidateScorer(options: options(seed: seed ?? configuration.seed), training: data.train,
+                                             processes: DataParallel.processes)
             let candidates = Candidate.all(blocks: loaded.network.spec.blocks.count, widenBy: widen)
             let start = Date()
             let report = try scorer.score(loaded.network, candidates: candidates, profile: phases)
             scoringSeconds = Date().timeIntervalSince(start)
             return (loaded, report)
         }
+        guard (DataParallel.processes?.rank ?? 0) == 0 else { return }
         if json {
             print(try String(decoding: ScoreReportJSON(report).encoded(), as: UTF8.self))
             return

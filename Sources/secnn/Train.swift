@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import SECNNCore
 import SECNNData
+import SECNNDistributed
 import SECNNGrowth
 import SECNNModel
 import SECNNRules
@@ -23,6 +25,12 @@ struct Train: ParsableCommand {
             OUT also gets config.json, rule.lua, metrics.jsonl/.csv and \
             events.jsonl (`secnn report OUT`). Ctrl-C stops after the current \
             batch with a checkpoint; `secnn train --resume OUT` continues exactly.
+
+            Started by an MPI launcher (`mpirun -np N secnn train …`, or srun), the \
+            N processes train one model data-parallel: each computes its share of \
+            every --batch-size batch, with --threads threads, and they sum the \
+            gradients and the batch-norm statistics (docs/distributed.md). Process \
+            0 prints and writes OUT.
             """)
 
     @OptionGroup var dataOptions: DataOptions
@@ -190,25 +198,31 @@ struct Train: ParsableCommand {
             architecture: spec.description, training: configuration, rule: rule?.rule.displayPath,
             ruleChecksum: rule.map { RunFiles.checksum($0.source) }, ruleArgs: try ruleArgs.parsed(),
             ruleFailures: ruleFailures, scoreSubset: scoreSubset, maxParams: maxParams,
-            maxMemory: (maxMemory ?? .halfOfPhysicalMemory).bytes)
+            maxMemory: (maxMemory ?? .halfOfPhysicalMemory).bytes, processes: processes?.size)
     }
 
 
-    /// Text (live on a terminal), JSON lines, or nothing.
+    /// Text (live on a terminal), JSON lines, or nothing (also on every process of a data-parallel run but 0).
     private func printer() -> GrowthObserver? {
-        json ? JSONEventPrinter() : quiet ? nil : GrowthPrinter()
+        guard speaks else { return nil }
+        return json ? JSONEventPrinter() : quiet ? nil : GrowthPrinter()
     }
 
     /// Progress lines, unless --quiet or --json.
     private func say(_ line: String) {
-        if !quiet, !json { print(line) }
+        if speaks, !quiet, !json { print(line) }
     }
 
-    /// What a run needs: the trainer, the rule, the record files and the settings.
+    /// Whether this process prints and writes the run's files: process 0 of a data-parallel run, or the only one.
+    private var speaks: Bool { (processes?.rank ?? 0) == 0 }
+
+    private var processes: MPIProcesses? { DataParallel.processes }
+
+    /// What a run needs: the trainer, the rule, the record files (process 0's) and the settings.
     private struct Session {
         var trainer: Trainer
         var rule: Rule?
-        var files: RunFiles
+        var files: RunFiles?
         var settings: RunFiles.Configuration
     }
 
@@ -220,10 +234,11 @@ struct Train: ParsableCommand {
         let spec: ArchitectureSpec
         do { spec = try data.architecture(arch) } catch { throw ValidationError("--arch: \(error)") }
         let directory = out ?? defaultRunDirectory(rule: loaded?.rule.name)
-        let trainer = try Trainer(data: data, spec: spec, configuration: configuration, directory: directory)
+        let trainer = try Trainer(data: data, spec: spec, configuration: configuration, directory: directory,
+                                  processes: processes)
         let settings = try runConfiguration(pair, spec, configuration, rule: loaded)
-        let files = RunFiles(directory: directory, configuration: settings, ruleSource: loaded?.source,
-                             forwardingTo: printer())
+        let files = !speaks ? nil : RunFiles(directory: directory, configuration: settings, ruleSource: loaded?.source,
+                                             forwardingTo: printer())
         return Session(trainer: trainer, rule: loaded?.rule, files: files, settings: settings)
     }
 
@@ -243,7 +258,7 @@ struct Train: ParsableCommand {
         let pair = try RunData.load(settings, run: directory)
         let configuration = checkpoint.configuration ?? settings.training
         let data = TrainingData(pair, validation: configuration.validation, seed: configuration.seed)
-        let trainer = try Trainer(resuming: checkpoint, data: data, directory: directory)
+        let trainer = try Trainer(resuming: checkpoint, data: data, directory: directory, processes: processes)
         var rule: Rule?
         if settings.rule != nil {
             let path = (directory as NSString).appendingPathComponent("rule.lua")
@@ -252,8 +267,8 @@ struct Train: ParsableCommand {
             }
             rule = try Rule(named: path, args: settings.ruleArgs)
         }
-        let files = RunFiles(directory: directory, configuration: settings, ruleSource: nil, resuming: true,
-                             forwardingTo: printer())
+        let files = !speaks ? nil : RunFiles(directory: directory, configuration: settings, ruleSource: nil,
+                                             resuming: true, forwardingTo: printer())
         return Session(trainer: trainer, rule: rule, files: files, settings: settings)
     }
 
@@ -266,6 +281,10 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        try DataParallel.run(train)
+    }
+
+    private func train() throws {
         compute.apply()
         var configuration = TrainingConfiguration()
         configuration.epochs = epochs ?? 30
@@ -283,13 +302,22 @@ struct Train: ParsableCommand {
         var growth: SelfExpandingRun?
         let summary = try reportingErrors { () -> TrainingSummary in
             let session = try resume.map(resumedSession) ?? newSession(configuration)
+            if let processes {
+                let differing = processes.processesDiffering(from: Array(session.settings.datasetChecksum.utf8))
+                guard differing.isEmpty else {
+                    throw RuntimeError("process\(differing.count == 1 ? "" : "es") "
+                                       + "\(differing.map(String.init).joined(separator: ", ")) loaded other data than "
+                                       + "process 0 from \(session.settings.data) (dataset checksums differ)")
+                }
+            }
             let trainer = session.trainer
             trainer.stopRequested = { Interruption.requested }
             let data = trainer.data, spec = trainer.network.spec
             say("\(resume == nil ? "training" : "resuming at epoch \(trainer.state.epoch + 1):") \(spec) "
                   + "(\(spec.parameterCount) parameters) on \(data.name): \(data.train.count) train, "
                   + "\(data.validation.count) validation (\(trainer.configuration.validation)), \(data.test.count) test; "
-                  + "\(compute.threads) threads; checkpoints in \(trainer.directory)")
+                  + "\(compute.threads) threads\(processes.map { " in each of \($0.size) processes" } ?? ""); "
+                + "checkpoints in \(trainer.directory)")
             do {
                 guard let rule = session.rule else { return try trainer.run(observer: session.files) }
                 say("growing with \(rule.name) (\(rule.displayPath)), \(rule.scoreMethod.rawValue) score on "
@@ -333,6 +361,13 @@ struct Train: ParsableCommand {
             figures.add("rule", growth.rule.name)
             figures.add("expansions", growth.history.count)
         }
+        if let processes {
+            // Process 0's share of the communication: time in the sums (waiting for the others included), bytes.
+            figures.add("processes", processes.size)
+            figures.add("allreduce_seconds", processes.sumSeconds)
+            figures.add("allreduce_bytes", processes.sumBytes)
+        }
+        guard speaks else { return }
         let directory = (summary.bestCheckpoint as NSString).deletingLastPathComponent
         RunFiles.writeSummary(figures.json() + "\n", directory: directory)
 

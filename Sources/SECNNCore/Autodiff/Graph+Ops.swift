@@ -155,9 +155,12 @@ extension Graph {
         let input = value(x)
         let (batch, channels) = (input.shape[0], input.shape[1])
         let spatial = input.shape.dropFirst(2).reduce(1, *)
-        let trainingMode = training
+        let trainingMode = training, shard = shard
         let statistics = trainingMode
-            ? input.withPointer { batchNormStatistics(input: $0, batch: batch, channels: channels, spatial: spatial, epsilon: epsilon) }
+            ? input.withPointer {
+                batchNormStatistics(input: $0, batch: batch, channels: channels, spatial: spatial, epsilon: epsilon,
+                                    shard: shard)
+            }
             : batchNormStatistics(runningMean: running.mean, runningVariance: running.variance, epsilon: epsilon)
         let gammaValue = value(gamma), betaValue = value(beta)
         // The pointers both passes read: x, γ and β.
@@ -224,7 +227,7 @@ extension Graph {
                                     batchNormBackward(input: xp, gamma: gp, statistics: statistics, gradOutput: dyp,
                                                       gradInput: dx, gradGamma: dgamma, gradBeta: dbeta,
                                                       batch: batch, channels: channels, spatial: spatial,
-                                                      training: trainingMode)
+                                                      training: trainingMode, shard: shard)
                                 }
                                 if g.needsGradient(x) { g.addGradient(to: x) { run($0) } } else { run(nil) }
                             }
@@ -263,7 +266,15 @@ extension Graph {
         let input = value(x)
         let spatial = channels ? input.shape.dropFirst(2).reduce(1, *) : 1
         let planes = input.count / spatial
-        let mask: [T] = dropoutMask(planes: planes, probability: probability, generator: &generator)
+        let mask: [T]
+        if let shard {
+            // The global batch's masks, in order, so the generator moves as in one process; this shard's rows.
+            let perExample = planes / input.shape[0]
+            let global: [T] = dropoutMask(planes: shard.total * perExample, probability: probability, generator: &generator)
+            mask = Array(global[(shard.range.lowerBound * perExample)..<(shard.range.upperBound * perExample)])
+        } else {
+            mask = dropoutMask(planes: planes, probability: probability, generator: &generator)
+        }
         let apply = { (source: UnsafePointer<T>, destination: UnsafeMutablePointer<T>) in
             mask.withUnsafeBufferPointer {
                 applyDropoutMask(input: source, mask: $0.baseAddress!, output: destination, planes: planes, spatial: spatial)
@@ -355,6 +366,9 @@ extension Graph {
 
     /// Mean softmax cross-entropy of logits (N,K) against labels; a scalar.
     /// With `smoothing` ε the targets are (1−ε)·onehot + ε/K (label smoothing).
+    /// Under a `shard` the mean is over the global batch: this process's
+    /// share of it, its examples' sum divided by the global count, so the
+    /// processes' gradients sum to the global loss's.
     public func crossEntropy(_ logits: Variable, labels: [Int32], smoothing: T = 0) -> Variable {
         let z = value(logits)
         let (batch, classes) = (z.shape[0], z.shape[1])
@@ -369,8 +383,9 @@ extension Graph {
                 }
             }
         }
-        return record(Tensor(shape: [1], scalars: [loss]), inputs: [logits], kind: .head) { g, id in
-            let scale = g.gradient(ofOutput: id).scalars[0]
+        let share = shard.map { T(batch) / T($0.total) } ?? 1
+        return record(Tensor(shape: [1], scalars: [loss * share]), inputs: [logits], kind: .head) { g, id in
+            let scale = g.gradient(ofOutput: id).scalars[0] * share
             probabilities.withUnsafeBufferPointer { pp in
                 labels.withUnsafeBufferPointer { lp in
                     g.addGradient(to: logits) {
@@ -385,7 +400,10 @@ extension Graph {
 
     /// strength · Σ |w| over the given tensors; a scalar. Its gradient is
     /// strength · sign(w) (0 at 0, the subgradient PyTorch's abs uses).
+    /// Under a `shard` the penalty enters the global loss once: process 0's
+    /// graph has it, the others' are 0.
     public func l1Penalty(_ tensors: [Variable], strength: T) -> Variable {
+        let strength = (shard?.collective.rank ?? 0) == 0 ? strength : 0
         let total = tensors.reduce(T(0)) { sum, t in sum + value(t).withPointer { l1Norm($0, count: value(t).count) } }
         return record(Tensor(shape: [1], scalars: [strength * total]), inputs: tensors, kind: .optimizer) { g, id in
             let scale = strength * g.gradient(ofOutput: id).scalars[0]

@@ -39,6 +39,12 @@ public final class Graph<T: TensorScalar> {
     }
     /// Draws the dropout masks.
     public var generator: SeededGenerator
+    /// In a data-parallel step, the part of the global batch this graph
+    /// computes: batch norm then normalises with the global batch's
+    /// statistics, and dropout draws the global batch's masks and applies
+    /// this shard's, so the processes together compute what one process
+    /// would on the whole batch. `nil`: the graph holds the whole batch.
+    public var shard: BatchShard?
     public private(set) var perExampleRecords: [PerExampleRecord<T>] = []
 
     private var values: [Tensor<T>] = []

@@ -92,6 +92,18 @@ public struct DiagonalFisher: Sendable {
     /// The paths seen so far.
     public var paths: [String] { sums.keys.sorted() }
 
+    /// Every process's sums added together (a data-parallel score: each
+    /// process accumulated its share of the examples, of the same layers).
+    public mutating func sum(over processes: any Collective) {
+        let paths = self.paths
+        let summed = processes.sum(paths.flatMap { path in
+            [sums[path]!.gradient, sums[path]!.square, [Double(sums[path]!.examples)]]
+        })
+        for (i, path) in paths.enumerated() {
+            sums[path] = Sums(gradient: summed[3 * i], square: summed[3 * i + 1], examples: Int(summed[3 * i + 2][0]))
+        }
+    }
+
     /// Number of parameters seen so far.
     public var parameterCount: Int { sums.values.reduce(0) { $0 + $1.gradient.count } }
 

@@ -142,6 +142,15 @@ public struct KroneckerFactors: Sendable {
         return recordSums.input
     }
 
+    /// Every process's sums added together (a data-parallel score: each
+    /// process accumulated its share of the examples).
+    public mutating func sum(over processes: any Collective) {
+        let summed = processes.sum([sums.input, sums.outputGradient, sums.gradient,
+                                    [Double(examples), Double(positions)]])
+        (sums.input, sums.outputGradient, sums.gradient) = (summed[0], summed[1], summed[2])
+        (examples, positions) = (Int(summed[3][0]), Int(summed[3][1]))
+    }
+
     // MARK: The factors (zero before any example)
 
     /// Ω (I×I, row-major).

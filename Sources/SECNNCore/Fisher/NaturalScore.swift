@@ -61,6 +61,14 @@ public struct NaturalScoreAccumulator: Sendable {
         }
     }
 
+    /// Every process's statistics added together: after each process has
+    /// accumulated its share of the examples, every process holds the sums
+    /// one process would have over all of them.
+    public mutating func sum(over processes: any Collective) {
+        diagonal.sum(over: processes)
+        for path in factors.keys.sorted() { factors[path]!.sum(over: processes) }
+    }
+
     /// η summed over every layer seen, and the parameters the damped Fisher
     /// resolves (tr(F_d⁻¹F), for η's sampling noise). Throws if a damped
     /// Kronecker factor is not positive definite (damping far below the

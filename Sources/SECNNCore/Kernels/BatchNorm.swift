@@ -16,36 +16,72 @@ public struct BatchNormStatistics<T: TensorScalar>: Sendable {
     public var inverseStd: [T]
     /// The biased batch variance (train mode), for the running average.
     public var variance: [T]
+    /// Values per channel the batch statistics are over (N·S of the whole
+    /// batch, every process's shard included); 0 for eval-mode statistics.
+    public var count: Int
 }
 
-/// Batch statistics of x (train mode).
+/// Batch statistics of x (train mode): of this process's batch, or with a
+/// `shard`, of the global batch the processes hold together (synchronised
+/// batch norm: each sum is summed over the processes before it is used, so
+/// every process normalises with the same statistics as one process would).
 @_specialize(where T == Float)
 public func batchNormStatistics<T: TensorScalar>(
-    input: UnsafePointer<T>, batch: Int, channels: Int, spatial: Int, epsilon: T
+    input: UnsafePointer<T>, batch: Int, channels: Int, spatial: Int, epsilon: T, shard: BatchShard? = nil
 ) -> BatchNormStatistics<T> {
-    var mean = [T](repeating: 0, count: channels)
-    var variance = [T](repeating: 0, count: channels)
-    let count = T(batch * spatial)
-    mean.withUnsafeMutableBufferPointer { meanBuffer in
-        variance.withUnsafeMutableBufferPointer { varianceBuffer in
-            let meanOut = meanBuffer.baseAddress!, varOut = varianceBuffer.baseAddress!
-            parallelChunks(channels) { _, range in
-                for c in range {
-                    var sum: T = 0
-                    for n in 0..<batch { sum += laneSum(input + (n * channels + c) * spatial, spatial) }
-                    let mu = sum / count
-                    // Two passes: the centred sum of squares does not cancel.
-                    var squares: T = 0
-                    for n in 0..<batch {
-                        squares += laneSumOfSquares(input + (n * channels + c) * spatial, spatial, centre: mu)
-                    }
-                    meanOut[c] = mu
-                    varOut[c] = squares / count
-                }
-            }
+    let mean: [T], variance: [T], count: Int
+    if let shard {
+        count = shard.total * spatial
+        var sums = channelSums(input, batch: batch, channels: channels, spatial: spatial).map(Double.init)
+        shard.collective.sum(&sums)
+        mean = sums.map { T($0 / Double(count)) }
+        var squares = channelCentredSquares(input, batch: batch, channels: channels, spatial: spatial, means: mean)
+            .map(Double.init)
+        shard.collective.sum(&squares)
+        variance = squares.map { T($0 / Double(count)) }
+    } else {
+        count = batch * spatial
+        mean = channelSums(input, batch: batch, channels: channels, spatial: spatial).map { $0 / T(count) }
+        // Two passes: the centred sum of squares does not cancel.
+        variance = channelCentredSquares(input, batch: batch, channels: channels, spatial: spatial, means: mean)
+            .map { $0 / T(count) }
+    }
+    return BatchNormStatistics(mean: mean, inverseStd: variance.map { 1 / T.sqrt($0 + epsilon) }, variance: variance,
+                               count: count)
+}
+
+/// Σ x per channel of (N, C, S), channels split across threads.
+private func channelSums<T: TensorScalar>(_ input: UnsafePointer<T>, batch: Int, channels: Int, spatial: Int) -> [T] {
+    perChannel(channels) { c in
+        var sum: T = 0
+        for n in 0..<batch { sum += laneSum(input + (n * channels + c) * spatial, spatial) }
+        return sum
+    }
+}
+
+/// Σ (x − mean)² per channel of (N, C, S).
+private func channelCentredSquares<T: TensorScalar>(
+    _ input: UnsafePointer<T>, batch: Int, channels: Int, spatial: Int, means: [T]
+) -> [T] {
+    perChannel(channels) { c in
+        var squares: T = 0
+        for n in 0..<batch {
+            squares += laneSumOfSquares(input + (n * channels + c) * spatial, spatial, centre: means[c])
+        }
+        return squares
+    }
+}
+
+/// [value(c) for c in 0..<channels], channels split across threads.
+@inline(__always)
+private func perChannel<T: TensorScalar>(_ channels: Int, _ value: (Int) -> T) -> [T] {
+    var values = [T](repeating: 0, count: channels)
+    values.withUnsafeMutableBufferPointer { out in
+        parallelChunks(channels) { _, range in
+            for c in range { out[c] = value(c) }
         }
     }
-    return BatchNormStatistics(mean: mean, inverseStd: variance.map { 1 / T.sqrt($0 + epsilon) }, variance: variance)
+    return values
 }
 
 /// Eval-mode statistics from the running averages.
@@ -53,7 +89,7 @@ public func batchNormStatistics<T: TensorScalar>(
     runningMean: [T], runningVariance: [T], epsilon: T
 ) -> BatchNormStatistics<T> {
     BatchNormStatistics(mean: runningMean, inverseStd: runningVariance.map { 1 / T.sqrt($0 + epsilon) },
-                        variance: runningVariance)
+                        variance: runningVariance, count: 0)
 }
 
 /// output = gamma · (input − mean) · inverseStd + beta, then with a slope
@@ -190,33 +226,56 @@ private func forEachChannelRow<T: TensorScalar>(
 /// writes gradInput. In train mode the statistics depend on the batch, so
 /// gradInput = gamma·inverseStd/M · (M·dy − Σdy − x̂·Σ(dy·x̂)), M = N·S;
 /// in eval mode they are constants and gradInput = gamma·inverseStd·dy.
+/// With a `shard` (synchronised batch norm) the two sums in gradInput are
+/// the global batch's, summed over the processes, and M its count; γ's and
+/// β's gradients stay this process's part, for the gradients' own sum.
 @_specialize(where T == Float)
 public func batchNormBackward<T: TensorScalar>(
     input: UnsafePointer<T>, gamma: UnsafePointer<T>, statistics: BatchNormStatistics<T>,
     gradOutput: UnsafePointer<T>, gradInput: UnsafeMutablePointer<T>?,
     gradGamma: UnsafeMutablePointer<T>, gradBeta: UnsafeMutablePointer<T>,
-    batch: Int, channels: Int, spatial: Int, training: Bool
+    batch: Int, channels: Int, spatial: Int, training: Bool, shard: BatchShard? = nil
 ) {
-    let count = T(batch * spatial)
+    // Σdy and Σdy·(x − mean) per channel.
+    var sumDy = [T](repeating: 0, count: channels), sumDyCentred = sumDy
+    sumDy.withUnsafeMutableBufferPointer { plain in
+        sumDyCentred.withUnsafeMutableBufferPointer { weighted in
+            parallelChunks(channels) { _, range in
+                for c in range {
+                    for n in 0..<batch {
+                        let offset = (n * channels + c) * spatial
+                        let sums = laneSums(gradOutput + offset, input + offset, spatial, centre: statistics.mean[c])
+                        plain[c] += sums.plain
+                        weighted[c] += sums.weighted
+                    }
+                }
+            }
+        }
+    }
+    var sumDyXhat = zip(sumDyCentred, statistics.inverseStd).map { $0 * $1 }
+    for c in 0..<channels {
+        gradGamma[c] += sumDyXhat[c]
+        gradBeta[c] += sumDy[c]
+    }
+    guard let gradInput else { return }
+    let count: T
+    if let shard, training {
+        var global = (sumDy + sumDyXhat).map(Double.init)
+        shard.collective.sum(&global)
+        sumDy = global[..<channels].map { T($0) }
+        sumDyXhat = global[channels...].map { T($0) }
+        count = T(shard.total * spatial)
+    } else {
+        count = T(batch * spatial)
+    }
     statistics.mean.withUnsafeBufferPointer { mean in
         statistics.inverseStd.withUnsafeBufferPointer { inverseStd in
             parallelChunks(channels) { _, range in
                 for c in range {
                     let mu = mean[c], invStd = inverseStd[c]
-                    var sumDy: T = 0, sumDyCentred: T = 0
-                    for n in 0..<batch {
-                        let offset = (n * channels + c) * spatial
-                        let sums = laneSums(gradOutput + offset, input + offset, spatial, centre: mu)
-                        sumDy += sums.plain
-                        sumDyCentred += sums.weighted
-                    }
-                    let sumDyXhat = sumDyCentred * invStd
-                    gradGamma[c] += sumDyXhat
-                    gradBeta[c] += sumDy
-                    guard let gradInput else { continue }
                     let scale = gamma[c] * invStd
-                    let meanDy = training ? sumDy / count : 0
-                    let meanDyXhat = training ? sumDyXhat / count : 0
+                    let meanDy = training ? sumDy[c] / count : 0
+                    let meanDyXhat = training ? sumDyXhat[c] / count : 0
                     for n in 0..<batch {
                         let offset = (n * channels + c) * spatial
                         let x = input + offset, dy = gradOutput + offset, dx = gradInput + offset

@@ -24,7 +24,9 @@ public final class RunFiles: GrowthObserver {
     public struct Configuration: Codable {
         public var commandLine: [String]
         public var version: String
+        /// Kernel threads per process, and the processes of a data-parallel run (`mpirun -np N`; absent: one).
         public var threads: Int
+        public var processes: Int?
         /// The `--data` source, and the data's name and checksum.
         public var data: String
         public var dataset: String
@@ -43,8 +45,9 @@ public final class RunFiles: GrowthObserver {
         public init(commandLine: [String], version: String, threads: Int, data: String, dataset: String,
                     datasetChecksum: String, architecture: String, training: TrainingConfiguration, rule: String?,
                     ruleChecksum: String?, ruleArgs: [String: String], ruleFailures: Int, scoreSubset: Int,
-                    maxParams: Int? = nil, maxMemory: Int? = nil) {
+                    maxParams: Int? = nil, maxMemory: Int? = nil, processes: Int? = nil) {
             self.commandLine = commandLine
+            self.processes = processes
             self.version = version
             self.threads = threads
             self.data = data

@@ -17,6 +17,11 @@ import SafeTensors
 /// reported and the epoch proceeds without expansion; after
 /// `maxConsecutiveRuleFailures` failures in a row the run stops with
 /// `RunStopped`, its checkpoints intact.
+///
+/// In a data-parallel run (the trainer's `processes`) the processes share
+/// the scoring, process 0 alone asks the rule (`SharedPolicy`) and writes
+/// the files, every process applies the same expansion, and after each
+/// expansion they check that they hold the same parameters.
 public final class SelfExpandingRun {
     public let trainer: Trainer
     public let rule: GrowthPolicy
@@ -56,7 +61,7 @@ public final class SelfExpandingRun {
         scoring.limits.maxChannelsPerBlock = rule.expansionLimits.maxChannelsPerBlock
         try scoring.validate()
         self.trainer = trainer
-        self.rule = rule
+        self.rule = trainer.processes.map { SharedPolicy(rule, processes: $0) } ?? rule
         self.scoring = scoring
         self.maxConsecutiveRuleFailures = maxConsecutiveRuleFailures
         subset = trainer.data.train.scoringSubset(count: scoring.subsetSize, seed: scoring.seed)
@@ -91,7 +96,9 @@ public final class SelfExpandingRun {
         try noteSizeBest(metrics)
         let expansions = history.count
         try grow(after: metrics, observer: observer)
-        if history.count > expansions { try trainer.checkpoint().write(toPath: trainer.lastCheckpointPath) }
+        if history.count > expansions, trainer.writesFiles {
+            try trainer.checkpoint().write(toPath: trainer.lastCheckpointPath)
+        }
         roundsThrough = metrics.epoch
         try save()
     }
@@ -102,12 +109,13 @@ public final class SelfExpandingRun {
     private func noteSizeBest(_ metrics: EpochMetrics) throws {
         guard metrics.validationAccuracy > sizeBest?.accuracy ?? -1 else { return }
         sizeBest = (trainer.checkpoint(), metrics.epoch, metrics.validationAccuracy)
-        try sizeBest?.checkpoint.write(toPath: path(Self.sizeBestFile))
+        if trainer.writesFiles { try sizeBest?.checkpoint.write(toPath: path(Self.sizeBestFile)) }
         try save()
     }
 
+    /// The best checkpoint of the size just left becomes a rung (process 0 keeps the ladder).
     private func keepRung() throws {
-        guard let best = sizeBest else { return }
+        guard let best = sizeBest, trainer.writesFiles else { return }
         let test = best.checkpoint.network.evaluate(trainer.data.test)
         try ladder.add(best.checkpoint, epoch: best.epoch, validationAccuracy: best.accuracy,
                        testAccuracy: test.accuracy, run: trainer.directory)
@@ -132,6 +140,7 @@ public final class SelfExpandingRun {
     private func path(_ file: String) -> String { (trainer.directory as NSString).appendingPathComponent(file) }
 
     private func save() throws {
+        guard trainer.writesFiles else { return }
         let state = State(history: history, consecutiveFailures: consecutiveFailures, roundsThrough: roundsThrough,
                           sizeBest: sizeBest.map { State.SizeBest(epoch: $0.epoch, accuracy: $0.accuracy) })
         try AtomicWrite.write(Array(try JSONEncoder().encode(state)), toPath: path(Self.stateFile))
@@ -218,7 +227,7 @@ public final class SelfExpandingRun {
     private func scorer(epoch: Int) throws -> CandidateScorer {
         var options = scoring
         options.seed = scoring.seed &+ UInt64(epoch) &* 0x9E37_79B9
-        return try CandidateScorer(options: options, subset: subset)
+        return try CandidateScorer(options: options, subset: subset, processes: trainer.processes)
     }
 
     private func apply(_ candidate: Candidate, report: ScoreReport, epoch: Int, scorer: CandidateScorer,
@@ -228,6 +237,7 @@ public final class SelfExpandingRun {
         let scored = report.candidates.first(where: { $0.candidate == candidate })!  // checked in `decide`
         try keepRung()
         try trainer.apply(grown, expansion)
+        try trainer.checkReplicas(after: "the expansion at epoch \(epoch) (\(candidate))")
         let record = ExpansionRecord(epoch: epoch, candidate: candidate, parametersBefore: expansion.parametersBefore,
                                      parametersAfter: expansion.parametersAfter,
                                      ratio: scored.ratio(over: report.current), architecture: grown.spec.description)

@@ -176,7 +176,7 @@ public struct SECNNNetwork<T: TensorScalar>: Sendable, Equatable {
         let (y, statistics) = graph.batchNorm(x, gamma: Self.variable("\(prefix).weight", parameters),
                                               beta: Self.variable("\(prefix).bias", parameters),
                                               running: runningStatistics(prefix), leakyReLUSlope: slope)
-        if let statistics { updateRunningStatistics(prefix, statistics, count: graph.value(x).count / statistics.mean.count) }
+        if let statistics { updateRunningStatistics(prefix, statistics) }
         return y
     }
 
@@ -195,9 +195,9 @@ public struct SECNNNetwork<T: TensorScalar>: Sendable, Equatable {
 
     /// PyTorch's convention: running = 0.9·running + 0.1·batch, the variance
     /// unbiased (×M/(M−1), M values per channel).
-    private mutating func updateRunningStatistics(_ prefix: String, _ batch: BatchNormStatistics<T>, count: Int) {
+    private mutating func updateRunningStatistics(_ prefix: String, _ batch: BatchNormStatistics<T>) {
         let momentum = T(0.1)
-        let unbias = count > 1 ? T(count) / T(count - 1) : 1
+        let unbias = batch.count > 1 ? T(batch.count) / T(batch.count - 1) : 1
         update("\(prefix).running_mean") { mean in
             for c in mean.indices { mean[c] = (1 - momentum) * mean[c] + momentum * batch.mean[c] }
         }

@@ -26,21 +26,33 @@ import SECNNCore
 /// computed once per chunk for every layer input the models share.
 /// Candidates share unchanged tensors with the current model (copy on
 /// write), so no candidate deep-copies the network.
+///
+/// With `processes` (a data-parallel run) each process accumulates its
+/// share of the subset and the statistics are summed over the processes
+/// before any score is computed, so every process gets the scores one
+/// process would (the examples are independent: batch norm in eval mode).
 public struct CandidateScorer: Sendable {
     public let options: ScoringOptions
     /// The images every score is computed on.
     public let subset: LabeledImages
+    public let processes: (any Collective)?
 
-    public init(options: ScoringOptions, subset: LabeledImages) throws {
+    public init(options: ScoringOptions, subset: LabeledImages, processes: (any Collective)? = nil) throws {
         try options.validate()
         guard subset.count >= 1 else { throw ModelError.invalidConfiguration("scoring: the subset holds no images") }
+        if let processes, subset.count < processes.size {
+            throw ModelError.invalidConfiguration(
+                "scoring: \(subset.count) images cannot be shared by \(processes.size) processes (--score-subset)")
+        }
         self.options = options
         self.subset = subset
+        self.processes = processes
     }
 
     /// Chooses the subset from `training` (`options.subsetSize` images by `options.seed`).
-    public init(options: ScoringOptions, training: LabeledImages) throws {
-        try self.init(options: options, subset: training.scoringSubset(count: options.subsetSize, seed: options.seed))
+    public init(options: ScoringOptions, training: LabeledImages, processes: (any Collective)? = nil) throws {
+        try self.init(options: options, subset: training.scoringSubset(count: options.subsetSize, seed: options.seed),
+                      processes: processes)
     }
 
     /// η of `network` alone.
@@ -123,9 +135,13 @@ public struct CandidateScorer: Sendable {
         }
     }
 
+    /// Adds this process's share of the subset to every variant's
+    /// statistics (all of it in one process), then sums the shares.
     private func accumulate(_ network: SECNNNetwork<Float>, _ variants: inout [Variant], profile: ScoringProfile? = nil) {
-        for first in stride(from: 0, to: subset.count, by: options.chunkSize) {
-            let (images, labels) = subset.batch((first..<min(first + options.chunkSize, subset.count)).map { $0 }[...])
+        let share = processes.map { BatchShard.range(rank: $0.rank, size: $0.size, total: subset.count) }
+            ?? 0..<subset.count
+        for first in stride(from: share.lowerBound, to: share.upperBound, by: options.chunkSize) {
+            let (images, labels) = subset.batch((first..<min(first + options.chunkSize, share.upperBound)).map { $0 }[...])
             // Every per-example gradient of a mean loss over the chunk is 1/count of the example's own.
             let scale = Float(labels.count)
             let prefix = Graph<Float>(training: false)
@@ -175,6 +191,9 @@ public struct CandidateScorer: Sendable {
                     variants[v].accumulator.accumulate(record, scale: scale, sharing: sharedInputs, profile: profile)
                 }
             }
+        }
+        if let processes {
+            for v in variants.indices { variants[v].accumulator.sum(over: processes) }
         }
     }
 

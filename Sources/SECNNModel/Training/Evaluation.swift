@@ -50,17 +50,26 @@ public struct EvaluationResult: Sendable, Equatable {
 extension SECNNNetwork where T == Float {
     /// Mean cross-entropy and accuracy over `data`, in eval mode (batch norm
     /// on running statistics, no dropout), `batchSize` images at a time.
-    public func evaluate(_ data: LabeledImages, batchSize: Int = 512) -> EvaluationResult {
+    ///
+    /// With `processes` each process evaluates every size-th batch (from its
+    /// rank on) and the sums are summed: every process gets the result.
+    public func evaluate(_ data: LabeledImages, batchSize: Int = 512, processes: (any Collective)? = nil) -> EvaluationResult {
         var network = self
         var totalLoss = 0.0, correct = 0
         let order = Array(0..<data.count)
-        for start in stride(from: 0, to: data.count, by: batchSize) {
+        let (first, step) = processes.map { ($0.rank * batchSize, $0.size * batchSize) } ?? (0, batchSize)
+        for start in stride(from: first, to: data.count, by: step) {
             let indices = order[start..<min(start + batchSize, data.count)]
             let (images, labels) = data.batch(indices)
             let graph = Graph<Float>.inference()
             let logits = network.forward(graph, images: images).logits
             totalLoss += Double(graph.value(graph.crossEntropy(logits, labels: labels)).scalars[0]) * Double(indices.count)
             correct += countCorrect(graph.value(logits), labels)
+        }
+        if let processes {
+            var sums = [totalLoss, Double(correct)]
+            processes.sum(&sums)
+            (totalLoss, correct) = (sums[0], Int(sums[1]))
         }
         return EvaluationResult(loss: totalLoss / Double(max(1, data.count)),
                                 accuracy: Double(correct) / Double(max(1, data.count)), count: data.count)

@@ -28,6 +28,13 @@ public struct TrainingSummary: Sendable {
 /// Trains a SECNN network with the paper's recipe and keeps two checkpoints
 /// in `directory`: `best.safetensors` (best validation accuracy so far) and
 /// `last.safetensors` (end of the latest epoch).
+///
+/// With `processes` (a data-parallel run, `mpirun -np N`), each process
+/// computes its shard of every global batch and the gradients are summed
+/// across the processes before every process takes the same Adam step; batch
+/// norm uses the global batch's statistics (`Graph.shard`). The processes
+/// then hold the same model at every step, as one process training alone
+/// would. Process 0 alone writes the directory.
 public final class Trainer {
     public private(set) var network: SECNNNetwork<Float>
     public private(set) var optimizer: Adam<Float>
@@ -35,6 +42,10 @@ public final class Trainer {
     public let configuration: TrainingConfiguration
     public let data: TrainingData
     public let directory: String
+    /// The processes of a data-parallel run (nil: this process alone).
+    public let processes: (any Collective)?
+    /// Whether this process writes the run's files: the only one, or process 0.
+    public var writesFiles: Bool { (processes?.rank ?? 0) == 0 }
 
     public var bestCheckpointPath: String { (directory as NSString).appendingPathComponent("best.safetensors") }
     public var lastCheckpointPath: String { (directory as NSString).appendingPathComponent("last.safetensors") }
@@ -46,9 +57,11 @@ public final class Trainer {
 
     /// Fails before any training if the configuration is invalid or the
     /// output directory cannot be created or written.
-    public init(data: TrainingData, spec: ArchitectureSpec, configuration: TrainingConfiguration, directory: String) throws {
+    public init(data: TrainingData, spec: ArchitectureSpec, configuration: TrainingConfiguration, directory: String,
+                processes: (any Collective)? = nil) throws {
         try configuration.validate()
-        try Self.prepareDirectory(directory)
+        self.processes = processes
+        if (processes?.rank ?? 0) == 0 { try Self.prepareDirectory(directory) }
         var generator = SeededGenerator(seed: configuration.seed).derived(1)
         network = SECNNNetwork(spec: spec, generator: &generator)
         optimizer = Adam(learningRate: configuration.learningRate)
@@ -61,14 +74,16 @@ public final class Trainer {
     /// Continues the run a checkpoint (normally `last.safetensors`) holds:
     /// its weights, optimizer, schedule, random streams and, when it was
     /// interrupted, the place in its epoch. The same data must come with it.
-    public init(resuming checkpoint: Checkpoint, data: TrainingData, directory: String) throws {
+    public init(resuming checkpoint: Checkpoint, data: TrainingData, directory: String,
+                processes: (any Collective)? = nil) throws {
         guard let configuration = checkpoint.configuration, let state = checkpoint.training,
               let optimizer = checkpoint.optimizer else {
             throw ModelError.invalidConfiguration(
                 "\(directory): the checkpoint holds no training state to resume (is it a plain weights file?)")
         }
         try configuration.validate()
-        try Self.prepareDirectory(directory)
+        self.processes = processes
+        if (processes?.rank ?? 0) == 0 { try Self.prepareDirectory(directory) }
         network = checkpoint.network
         self.optimizer = optimizer
         self.state = state
@@ -78,7 +93,8 @@ public final class Trainer {
     }
 
     /// Runs the remaining epochs, then evaluates the best checkpoint on the
-    /// test set. `betweenEpochs` runs after each epoch's checkpoints are
+    /// test set (in a data-parallel run, on process 0; the others report
+    /// their final model's test figures). `betweenEpochs` runs after each epoch's checkpoints are
     /// written, except after the last: where a growth run expands the model.
     /// An error it throws ends the run (the checkpoints stay as written).
     public func run(observer: TrainingObserver? = nil,
@@ -87,21 +103,23 @@ public final class Trainer {
         while state.epoch < configuration.epochs {
             let metrics: EpochMetrics
             do { metrics = try trainEpoch(observer: observer) } catch let interrupted as TrainingInterrupted {
-                try checkpoint().write(toPath: lastCheckpointPath)
+                if writesFiles { try checkpoint().write(toPath: lastCheckpointPath) }
                 throw interrupted
             }
             let isBest = state.bestEpoch == metrics.epoch
-            if isBest { try checkpoint().write(toPath: bestCheckpointPath) }
-            try checkpoint().write(toPath: lastCheckpointPath)
+            if writesFiles {
+                if isBest { try checkpoint().write(toPath: bestCheckpointPath) }
+                try checkpoint().write(toPath: lastCheckpointPath)
+            }
             observer?.epochFinished(metrics, totalEpochs: configuration.epochs, elapsed: Date().timeIntervalSince(start),
                                     isBest: isBest)
             if state.epoch < configuration.epochs { try betweenEpochs?(metrics) }
         }
-        let best = try Checkpoint(contentsOf: bestCheckpointPath)
+        let tested = writesFiles ? try Checkpoint(contentsOf: bestCheckpointPath).network : network
         return TrainingSummary(
             architecture: network.spec, parameters: network.parameterCount, epochs: state.epoch,
             bestEpoch: state.bestEpoch,
-            bestValidationAccuracy: state.bestValidationAccuracy, test: best.network.evaluate(data.test),
+            bestValidationAccuracy: state.bestValidationAccuracy, test: tested.evaluate(data.test),
             bestCheckpoint: bestCheckpointPath, lastCheckpoint: lastCheckpointPath,
             seconds: Date().timeIntervalSince(start))
     }
@@ -145,8 +163,11 @@ public final class Trainer {
         var order = Array(0..<data.train.count)
         order.shuffle(using: &orderGenerator)
         state.shuffleGenerator = orderGenerator
-        // A last batch of one cannot be batch-normalised; it waits for the next epoch's order.
-        let usable = data.train.count % configuration.batchSize == 1 ? data.train.count - 1 : data.train.count
+        // A last batch of one cannot be batch-normalised (nor one that leaves a process without an image);
+        // it waits for the next epoch's order.
+        let remainder = data.train.count % configuration.batchSize
+        let usable = remainder > 0 && remainder < max(2, processes?.size ?? 1) ? data.train.count - remainder
+            : data.train.count
         let steps = (usable + configuration.batchSize - 1) / configuration.batchSize
         state.learningRate = learningRate(step: 0, of: steps)
         let flips = configuration.flips && data.flipAugmentation, padding = configuration.cropPadding
@@ -157,15 +178,19 @@ public final class Trainer {
                 ? indices.map { _ in
                     ImageAugmentation.random(flips: flips, padding: padding, using: &state.augmentGenerator)
                 } : nil
-            let (images, labels) = data.train.batch(indices, augmentations: augmentations)
-            let (loss, batchCorrect) = trainStep(images, labels)
-            progress.lossSum += loss * Double(indices.count)
-            progress.correct += batchCorrect
+            // Every process draws the whole batch's augmentations (the same stream) and takes its shard's.
+            let shard = processes.map { BatchShard(collective: $0, total: indices.count) }
+            let local = shard?.range ?? 0..<indices.count
+            let (images, labels) = data.train.batch(indices.dropFirst(local.lowerBound).prefix(local.count),
+                                                    augmentations: augmentations.map { Array($0[local]) })
+            let outcome = trainStep(images, labels, shard: shard, stopping: step + 1 < steps && stopRequested())
+            progress.lossSum += outcome.loss * Double(indices.count)
+            progress.correct += outcome.correct
             progress.seen += indices.count
             progress.step = step + 1
             observer?.trainingStep(epoch: state.epoch + 1, step: step + 1, steps: steps,
                                    imagesPerSecond: Double(progress.seen) / Date().timeIntervalSince(epochStart))
-            if step + 1 < steps, stopRequested() {
+            if step + 1 < steps, outcome.stopping {
                 state.progress = progress
                 throw TrainingInterrupted(directory: directory, epoch: state.epoch + 1, step: step + 1, steps: steps)
             }
@@ -173,7 +198,7 @@ public final class Trainer {
         state.progress = nil
         let (lossSum, correct, seen) = (progress.lossSum, progress.correct, progress.seen)
         let trainSeconds = Date().timeIntervalSince(epochStart)
-        let validation = network.evaluate(data.validation)
+        let validation = network.evaluate(data.validation, processes: processes)
         state.epoch += 1
         let metrics = EpochMetrics(
             epoch: state.epoch, trainLoss: lossSum / Double(max(1, seen)),
@@ -196,11 +221,23 @@ public final class Trainer {
                                     epoch: state.epoch, epochs: configuration.epochs, step: step, steps: steps)
     }
 
+    /// What one optimisation step reports: the global batch's mean
+    /// cross-entropy (smoothed as trained), how many of its predictions were
+    /// right, and whether any process was asked to stop after it.
+    private struct StepResult {
+        var loss: Double
+        var correct: Int
+        var stopping: Bool
+    }
+
     /// Forward, cross-entropy (label-smoothed by the configuration) + L1,
-    /// backward, Adam. Returns the batch's mean cross-entropy, smoothed as
-    /// trained, and how many predictions were right.
-    private func trainStep(_ images: Tensor<Float>, _ labels: [Int32]) -> (Double, Int) {
+    /// backward, Adam, on this process's `shard` of the batch (nil: all of
+    /// it); in a data-parallel run the gradients and the figures are summed
+    /// over the processes first, so every process takes the same step and
+    /// they agree on whether to stop after it.
+    private func trainStep(_ images: Tensor<Float>, _ labels: [Int32], shard: BatchShard?, stopping: Bool) -> StepResult {
         let graph = Graph<Float>(training: true, generator: state.dropoutGenerator)
+        graph.shard = shard
         let (logits, parameters) = network.forward(graph, images: images)
         let crossEntropy = graph.crossEntropy(logits, labels: labels, smoothing: Float(configuration.labelSmoothing))
         let paths = network.parameterPaths
@@ -209,11 +246,34 @@ public final class Trainer {
         graph.releaseValues(keeping: [logits, crossEntropy, loss])
         graph.backward(from: loss)
         state.dropoutGenerator = graph.generator
-        let gradients = graph.parameterGradients()
-        for path in paths {
-            network.update(path) { optimizer.step(path, parameter: &$0, gradient: gradients[path]!.scalars) }
+        var gradients = graph.parameterGradients().mapValues(\.scalars)
+        var result = StepResult(loss: Double(graph.value(crossEntropy).scalars[0]),
+                                correct: countCorrect(graph.value(logits), labels), stopping: stopping)
+        if let collective = shard?.collective {
+            gradients = Self.summed(gradients, in: paths, over: collective)
+            var figures = [result.loss, Double(result.correct), stopping ? 1 : 0]
+            collective.sum(&figures)
+            result = StepResult(loss: figures[0], correct: Int(figures[1]), stopping: figures[2] > 0)
         }
-        return (Double(graph.value(crossEntropy).scalars[0]), countCorrect(graph.value(logits), labels))
+        for path in paths {
+            network.update(path) { optimizer.step(path, parameter: &$0, gradient: gradients[path]!) }
+        }
+        return result
+    }
+
+    /// Every process's `gradients` summed, through one flat buffer in `paths`
+    /// order (one collective call per step, not one per tensor).
+    private static func summed(_ gradients: [String: [Float]], in paths: [String],
+                               over collective: any Collective) -> [String: [Float]] {
+        var flat = paths.flatMap { gradients[$0]! }
+        collective.sum(&flat)
+        var summed: [String: [Float]] = [:], offset = 0
+        for path in paths {
+            let count = gradients[path]!.count
+            summed[path] = Array(flat[offset..<(offset + count)])
+            offset += count
+        }
+        return summed
     }
 
     /// Creates the output directory (and missing parents) and proves it
