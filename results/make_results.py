@@ -238,6 +238,51 @@ def seed_groups(runs):
                   "spread (points)", "mean final params"], rows)
 
 
+def expansion_epochs(run):
+    return [e["epoch"] for e in run.events if e.get("outcome") == "expanded"]
+
+
+def against_chance(runs):
+    """Each random-candidate control (random.lua, growing at the epochs another run of the same seed grew at)
+    beside the run whose epochs it copied: whether the scores chose better than chance, seed by seed, overall
+    and at equal size (the best accuracy of any epoch at which each model had at most the smaller of the two
+    final sizes)."""
+    def best_within(run, params):
+        within = [r["val_accuracy"] for r in run.metrics if r["params"] <= params]
+        return max(within) if within else None
+
+    rows, differences = [], []
+    for control in (r for r in runs if r.rule == "random.lua"):
+        copied = [int(e) for e in str(control.config["rule_args"].get("epochs", "")).split(",") if e]
+        scored = [r for r in runs if r is not control and r.rule != "random.lua" and r.seed == control.seed
+                  and r.config["training"]["epochs"] == control.config["training"]["epochs"] and r.recipe == control.recipe
+                  and expansion_epochs(r) == copied]
+        if not scored:
+            continue
+        cells = [control.seed]
+        for run in (scored[0], control):
+            final = run.metrics[-1]["params"]
+            flops = run.flops_of(final)
+            kind = "same sizes" if "sizes" in control.config["rule_args"] else "uniform"
+            cells += [f"`{run.name}` ({run.rule})" if run is not control else f"`{run.name}` ({kind})",
+                      percent(run.best()["val_accuracy"]), number(final), f"{flops / 1e6:.2f}" if flops else "—"]
+        size = min(scored[0].metrics[-1]["params"], control.metrics[-1]["params"])
+        equal = [best_within(scored[0], size), best_within(control, size)]
+        difference = 100 * (equal[0] - equal[1]) if None not in equal else None
+        if difference is not None:
+            differences.append(difference)
+        cells += [number(size), percent(equal[0]), percent(equal[1]),
+                  f"{difference:+.1f}" if difference is not None else "—"]
+        rows.append(cells)
+    if not rows:
+        return None
+    if differences:
+        rows.append(["mean"] + [""] * 11 + [f"{sum(differences) / len(differences):+.1f}"])
+    return table(["seed", "scored run", "best", "final params", "MFLOPs", "random control", "best", "final params",
+                  "MFLOPs", "equal size", "scored, at equal size", "control, at equal size",
+                  "difference at equal size (points)"], rows)
+
+
 def commands(runs):
     """How each run was started: its command line as config.json keeps it (the binary shown as `secnn`), and
     the checksum of the rule's source (a stock rule changes between versions; the run's rule.lua is kept)."""
@@ -344,6 +389,20 @@ def document(root, runs_by_dataset, plot_directory, out_path):
             lines += ["", f"### Seeds ({dataset})", "",
                       "Runs that differ only in their seed, side by side. A difference between rules counts "
                       "only where it exceeds the spread between seeds.", "", groups]
+        chance = against_chance(runs)
+        if chance:
+            lines += ["", f"### Scores against chance ({dataset})", "",
+                      "Each run beside its control: `results/rules/random.lua`, growing at the same epochs (its "
+                      "`epochs` setting copied from the run's events.jsonl) by a candidate drawn at random from the "
+                      "same candidate set, with the same seed and recipe: *uniform* draws among all candidates, *same sizes* "
+                      "among those adding between half and twice the parameters the run's expansion added (its "
+                      "`sizes` setting), so that both runs grow alike and differ in where. "
+                      "*Best* is the best validation accuracy; "
+                      "*at equal size* the best of any epoch at which the model had at most the smaller final size "
+                      "of the two (which favours the run that stayed at or below that size for more epochs: a "
+                      "random pick is often a cheaper candidate, so the two runs end at different sizes). The scores "
+                      "choose better than chance where the differences exceed the spread between seeds (the Seeds "
+                      "table).", "", chance]
         lines += ["", f"### Commands ({dataset})", "",
                   "An unfinished run continues with `secnn train --resume DIR` (DIR: the `--out` directory).", "",
                   commands(runs)]

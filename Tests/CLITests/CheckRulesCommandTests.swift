@@ -30,6 +30,9 @@ final class CheckRulesCommandTests: XCTestCase {
                                            "--rule-arg", "epochs=6,16", "--rule-arg", "seed=1",
                                            "--rule-arg", "widen_fraction=0.25"])
         XCTAssertEqual(random.status, 0, random.transcript)
+        let matched = try CLI.run("secnn", ["check-rules", controls.appendingPathComponent("random.lua").path,
+                                            "--rule-arg", "epochs=6,16", "--rule-arg", "sizes=628,2336"])
+        XCTAssertEqual(matched.status, 0, matched.transcript)
         let schedule = try CLI.run("secnn", ["check-rules", controls.appendingPathComponent("schedule.lua").path])
         XCTAssertEqual(schedule.status, 0, schedule.transcript)
         let missing = try CLI.run("secnn", ["check-rules", "papers.lua"], directory: elsewhere)

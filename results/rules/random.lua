@@ -9,6 +9,13 @@
 -- core still scores the candidates, so events.jsonl shows what the score
 -- would have picked. The draw depends only on --rule-arg seed and the epoch,
 -- so a resumed run draws the same.
+--
+-- A uniform draw often picks a cheaper or dearer candidate than the scored
+-- run did, and the two runs then end at different sizes. With --rule-arg
+-- sizes=D1,D2,... (the parameters each of that run's expansions added, in
+-- order) the k-th expansion draws only among the candidates that add
+-- between half and twice D_k (the nearest one if none does): the same
+-- growth in size, at a place chosen by chance.
 
 local args = ...
 local SEED = args.seed or 0
@@ -16,6 +23,8 @@ assert(math.type(SEED) == "integer", "--rule-arg seed: expected an integer")
 local EPOCHS = {}
 for epoch in tostring(args.epochs or ""):gmatch("%d+") do EPOCHS[tonumber(epoch)] = true end
 assert(next(EPOCHS) ~= nil, "--rule-arg epochs=E1,E2,...: the epochs to grow at")
+local SIZES = {}
+for size in tostring(args.sizes or ""):gmatch("%d+") do SIZES[#SIZES + 1] = tonumber(size) end
 local WIDEN_FRACTION = args.widen_fraction
 assert(WIDEN_FRACTION == nil or type(WIDEN_FRACTION) == "number", "--rule-arg widen_fraction: expected a number")
 
@@ -46,7 +55,19 @@ return {
     return candidates
   end,
   decide = function(ctx)
-    if #ctx.candidates == 0 then return nil end
-    return ctx.candidates[draw(ctx.epoch, #ctx.candidates)]
+    local pool = ctx.candidates
+    local target = SIZES[#ctx.history + 1]
+    if target then
+      pool = {}
+      local nearest, distance = nil, math.huge
+      for _, c in ipairs(ctx.candidates) do
+        if c.delta_params >= target / 2 and c.delta_params <= target * 2 then pool[#pool + 1] = c end
+        local d = math.abs(math.log(math.max(c.delta_params, 1) / target))
+        if d < distance then nearest, distance = c, d end
+      end
+      if #pool == 0 then pool = { nearest } end
+    end
+    if #pool == 0 then return nil end
+    return pool[draw(ctx.epoch, #pool)]
   end,
 }
