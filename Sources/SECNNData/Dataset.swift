@@ -7,7 +7,7 @@
 /// Image `i` occupies `images[i * imageSize ..< (i + 1) * imageSize]`, and its
 /// class is `labels[i]`, in `0 ..< classes`.
 public struct Dataset: Sendable {
-    /// Short name of the dataset: `"digits"`, `"cifar10"` or `"fashion-mnist"`.
+    /// Short name of the dataset: `"digits"`, `"cifar10"`, `"cifar100"`, `"cifar100-coarse"` or `"fashion-mnist"`.
     public var name: String
     /// Pixels of all images, `count × channels × height × width` (NCHW), scaled to `[0, 1]`.
     public var images: [Float]

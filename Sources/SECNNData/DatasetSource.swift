@@ -1,21 +1,25 @@
 // Which dataset to load, as chosen on the command line with `--data`.
 
-/// Where a dataset comes from: the embedded digits, or a directory of CIFAR-10 or
-/// Fashion-MNIST files.
+/// Where a dataset comes from: the embedded digits, or a directory of CIFAR-10,
+/// CIFAR-100 or Fashion-MNIST files.
 public enum DatasetSource: Sendable, Equatable, CustomStringConvertible {
     /// The 8×8 digits embedded in the module (1797 samples; see `DatasetSource.load()`).
     case digits
     /// CIFAR-10 binary batches (`data_batch_1..5.bin`, `test_batch.bin`) in `directory`.
     case cifar10(directory: String)
+    /// CIFAR-100 binary files (`train.bin`, `test.bin`) in `directory`: the 100
+    /// fine labels, or with `coarse` the 20 superclasses.
+    case cifar100(directory: String, coarse: Bool)
     /// Fashion-MNIST gzip IDX files (`train-*`, `t10k-*`) in `directory`.
     case fashionMNIST(directory: String)
 
     /// Where Debian's `dataset-fashion-mnist` package installs the files.
     public static let defaultFashionMNISTDirectory = "/usr/share/datasets/fashion-mnist"
 
-    /// Parses a `--data` value: "digits", "cifar10:DIR", "fashion-mnist" (default DIR /usr/share/datasets/fashion-mnist), "fashion-mnist:DIR". Unknown names throw a DatasetError listing the accepted forms.
+    /// Parses a `--data` value: "digits", "cifar10:DIR", "cifar100:DIR", "cifar100-coarse:DIR", "fashion-mnist" (default DIR /usr/share/datasets/fashion-mnist), "fashion-mnist:DIR". Unknown names throw a DatasetError listing the accepted forms.
     public init(argument: String) throws {
-        let accepted = "accepted forms: digits, cifar10:DIR, fashion-mnist, fashion-mnist:DIR"
+        let accepted = "accepted forms: digits, cifar10:DIR, cifar100:DIR, cifar100-coarse:DIR, fashion-mnist, "
+            + "fashion-mnist:DIR"
         let parts = argument.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
         let name = String(parts[0])
         let directory = parts.count > 1 ? String(parts[1]) : nil
@@ -28,6 +32,12 @@ public enum DatasetSource: Sendable, Equatable, CustomStringConvertible {
             self = .cifar10(directory: directory)
         case ("cifar10", _):
             throw DatasetError(file: "--data", message: "\"cifar10\" needs a directory, as cifar10:DIR; \(accepted)")
+        case ("cifar100", let directory?) where !directory.isEmpty:
+            self = .cifar100(directory: directory, coarse: false)
+        case ("cifar100-coarse", let directory?) where !directory.isEmpty:
+            self = .cifar100(directory: directory, coarse: true)
+        case ("cifar100", _), ("cifar100-coarse", _):
+            throw DatasetError(file: "--data", message: "\"\(name)\" needs a directory, as \(name):DIR; \(accepted)")
         case ("fashion-mnist", nil):
             self = .fashionMNIST(directory: Self.defaultFashionMNISTDirectory)
         case ("fashion-mnist", let directory?) where !directory.isEmpty:
@@ -44,6 +54,7 @@ public enum DatasetSource: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .digits: return "digits"
         case .cifar10(let directory): return "cifar10:\(directory)"
+        case .cifar100(let directory, let coarse): return "cifar100\(coarse ? "-coarse" : ""):\(directory)"
         case .fashionMNIST(let directory): return "fashion-mnist:\(directory)"
         }
     }
@@ -56,6 +67,8 @@ public enum DatasetSource: Sendable, Equatable, CustomStringConvertible {
     ///   (1442 train, 355 test).
     /// - cifar10: `data_batch_1..5.bin` → train (50,000), `test_batch.bin` → test
     ///   (10,000); 3×32×32, pixels / 255, flips allowed.
+    /// - cifar100: `train.bin` → train (50,000), `test.bin` → test (10,000);
+    ///   3×32×32, pixels / 255, flips allowed; 100 fine classes or 20 coarse.
     /// - fashionMNIST: `train-*` → train (60,000), `t10k-*` → test (10,000);
     ///   1×28×28, pixels / 255, flips allowed.
     ///
@@ -65,6 +78,7 @@ public enum DatasetSource: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .digits: return try Dataset.loadDigits()
         case .cifar10(let directory): return try Dataset.loadCIFAR10(directory: directory)
+        case .cifar100(let directory, let coarse): return try Dataset.loadCIFAR100(directory: directory, coarse: coarse)
         case .fashionMNIST(let directory): return try Dataset.loadFashionMNIST(directory: directory)
         }
     }

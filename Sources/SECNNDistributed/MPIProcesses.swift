@@ -14,6 +14,7 @@ public final class MPIProcesses: Collective, @unchecked Sendable {
     /// so far: the cost of the communication, for the run's summary.
     public private(set) var sumSeconds = 0.0
     public private(set) var sumBytes = 0
+    public private(set) var sumCalls = 0
 
     /// Environment variables a launcher sets for the processes it starts:
     /// Open MPI's mpirun, PMIx (Open MPI under srun), PMI (MPICH, Slurm's PMI-2).
@@ -82,6 +83,7 @@ public final class MPIProcesses: Collective, @unchecked Sendable {
                                               secnn_mpi_comm_world()))
         sumSeconds += MPI_Wtime() - start
         sumBytes += count * stride
+        sumCalls += 1
     }
 
     /// MPI's default error handler aborts the job on any failure itself;

@@ -20,7 +20,9 @@ struct ComputeOptions: ParsableArguments {
 /// The `--data` option.
 struct DataOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "Dataset: digits (embedded, the default), cifar10:DIR (official binary batches), fashion-mnist[:DIR] (IDX .gz files).",
+        "Dataset: digits (embedded, the default), cifar10:DIR (official binary batches), cifar100:DIR or "
+            + "cifar100-coarse:DIR (official binary files; 100 fine or 20 coarse classes), fashion-mnist[:DIR] (IDX .gz "
+            + "files).",
         valueName: "SOURCE"))
     var data: String = "digits"
 

@@ -366,6 +366,7 @@ struct Train: ParsableCommand {
             figures.add("processes", processes.size)
             figures.add("allreduce_seconds", processes.sumSeconds)
             figures.add("allreduce_bytes", processes.sumBytes)
+            figures.add("allreduce_calls", processes.sumCalls)
         }
         guard speaks else { return }
         let directory = (summary.bestCheckpoint as NSString).deletingLastPathComponent

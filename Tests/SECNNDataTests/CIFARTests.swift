@@ -3,7 +3,7 @@ import SECNNData
 import XCTest
 import _SECNNTestSupport
 
-final class CIFAR10Tests: XCTestCase {
+final class CIFARTests: XCTestCase {
     /// One record: label, then R, G, B planes. Plane c of record `seed` holds (seed + c * 10 + p) % 256.
     func record(label: UInt8, seed: Int) -> [UInt8] {
         [label] + (0 ..< 3072).map { UInt8((seed + ($0 / 1024) * 10 + $0 % 1024) % 256) }
