@@ -2,7 +2,8 @@
 # installs the Debian packages it needs first (as root), so a fresh machine
 # needs nothing else.
 
-BUILD_PACKAGES := pkg-config liblua5.4-dev libopenblas-dev zlib1g-dev libopenmpi-dev openmpi-bin
+BUILD_PACKAGES := pkg-config liblua5.4-dev libopenblas-dev zlib1g-dev libopenmpi-dev openmpi-bin libpng-dev \
+	libturbojpeg0-dev
 # The tests also cross-check with Python: the safetensors and onnxruntime
 # packages (PyPI, in a venv that sees Debian's torch) and
 # Tests/Reference/torch_peer.py (Debian's torch); render `secnn report` in

@@ -25,6 +25,12 @@ let package = Package(
             providers: [.apt(["liblua5.4-dev"])]),
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .systemLibrary(
+            name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg",
+            providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(
             name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
             providers: [.apt(["libopenmpi-dev"])]),
         .systemLibrary(
@@ -44,7 +50,7 @@ let package = Package(
         .target(name: "SECNNCore", dependencies: ["COpenBLAS", "CMalloc"]),
         .target(name: "SafeTensors"),
         .target(
-            name: "SECNNData", dependencies: ["CZlib"],
+            name: "SECNNData", dependencies: ["CZlib", "CPNG", "CTurboJPEG"],
             exclude: ["Embedded/CREDITS.md"],
             plugins: ["EmbedFiles"]),
         .target(name: "SECNNModel", dependencies: ["SECNNCore", "SafeTensors", "SECNNData"]),
@@ -80,7 +86,7 @@ let package = Package(
                           path: "Examples/Infer"),
 
         // MARK: - Tests
-        .target(name: "_SECNNTestSupport", dependencies: ["SECNNCore"], path: "Tests/_SECNNTestSupport"),
+        .target(name: "_SECNNTestSupport", dependencies: ["SECNNCore", "CPNG", "CTurboJPEG"], path: "Tests/_SECNNTestSupport"),
         .testTarget(name: "SECNNCoreTests", dependencies: ["SECNNCore", "_SECNNTestSupport"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "_SECNNTestSupport"]),
         .testTarget(name: "SECNNDataTests", dependencies: ["SECNNData", "_SECNNTestSupport"]),
@@ -90,7 +96,7 @@ let package = Package(
                     dependencies: ["SECNNRules", "SECNNGrowth", "SECNNModel", "SECNNCore", "_SECNNTestSupport"]),
         // End-to-end: runs the built `secnn` and `train-digits` binaries (and writes a CIFAR-shaped
         // checkpoint through the library for the PyTorch cross-check).
-        .testTarget(name: "CLITests", dependencies: ["secnn", "train-digits", "grow-digits", "swift-policy", "infer", "SECNNCore", "SECNNModel", "SafeTensors", "_SECNNTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["secnn", "train-digits", "grow-digits", "swift-policy", "infer", "SECNNCore", "SECNNModel", "SECNNData", "SafeTensors", "_SECNNTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -12,6 +12,8 @@ public enum DatasetSource: Sendable, Equatable, CustomStringConvertible {
     case cifar100(directory: String, coarse: Bool)
     /// Fashion-MNIST gzip IDX files (`train-*`, `t10k-*`) in `directory`.
     case fashionMNIST(directory: String)
+    /// PNG and JPEG files, one sub-folder per class (`ImageFolder`).
+    case folder(ImageFolder)
 
     /// Where Debian's `dataset-fashion-mnist` package installs the files.
     public static let defaultFashionMNISTDirectory = "/usr/share/datasets/fashion-mnist"
@@ -19,7 +21,7 @@ public enum DatasetSource: Sendable, Equatable, CustomStringConvertible {
     /// Parses a `--data` value: "digits", "cifar10:DIR", "cifar100:DIR", "cifar100-coarse:DIR", "fashion-mnist" (default DIR /usr/share/datasets/fashion-mnist), "fashion-mnist:DIR". Unknown names throw a DatasetError listing the accepted forms.
     public init(argument: String) throws {
         let accepted = "accepted forms: digits, cifar10:DIR, cifar100:DIR, cifar100-coarse:DIR, fashion-mnist, "
-            + "fashion-mnist:DIR"
+            + "fashion-mnist:DIR, folder:DIR"
         let parts = argument.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
         let name = String(parts[0])
         let directory = parts.count > 1 ? String(parts[1]) : nil
@@ -42,6 +44,15 @@ public enum DatasetSource: Sendable, Equatable, CustomStringConvertible {
             self = .fashionMNIST(directory: Self.defaultFashionMNISTDirectory)
         case ("fashion-mnist", let directory?) where !directory.isEmpty:
             self = .fashionMNIST(directory: directory)
+        case ("folder", let path?) where !path.isEmpty:
+            // folder:DIR, or as a run records it, folder:DIR:HxW with the size the images were resized to.
+            if let colon = path.lastIndex(of: ":"), let size = ImageSize(String(path[path.index(after: colon)...])) {
+                self = .folder(ImageFolder(directory: String(path[..<colon]), imageSize: size))
+            } else {
+                self = .folder(ImageFolder(directory: path))
+            }
+        case ("folder", _):
+            throw DatasetError(file: "--data", message: "\"folder\" needs a directory, as folder:DIR; \(accepted)")
         case ("fashion-mnist", _):
             throw DatasetError(file: "--data", message: "\"fashion-mnist:\" has an empty directory; \(accepted)")
         default:
@@ -56,6 +67,7 @@ public enum DatasetSource: Sendable, Equatable, CustomStringConvertible {
         case .cifar10(let directory): return "cifar10:\(directory)"
         case .cifar100(let directory, let coarse): return "cifar100\(coarse ? "-coarse" : ""):\(directory)"
         case .fashionMNIST(let directory): return "fashion-mnist:\(directory)"
+        case .folder(let folder): return "folder:\(folder.directory)" + (folder.imageSize.map { ":\($0)" } ?? "")
         }
     }
 
@@ -80,6 +92,7 @@ public enum DatasetSource: Sendable, Equatable, CustomStringConvertible {
         case .cifar10(let directory): return try Dataset.loadCIFAR10(directory: directory)
         case .cifar100(let directory, let coarse): return try Dataset.loadCIFAR100(directory: directory, coarse: coarse)
         case .fashionMNIST(let directory): return try Dataset.loadFashionMNIST(directory: directory)
+        case .folder(let folder): return try folder.load()
         }
     }
 }

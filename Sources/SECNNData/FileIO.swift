@@ -46,6 +46,20 @@ enum FileIO {
         return stat(path, &info) == 0
     }
 
+    /// The names in a directory (without `.` and `..`), or a `DatasetError` naming it.
+    static func contents(_ directory: String) throws -> [String] {
+        guard let stream = opendir(directory) else {
+            throw DatasetError(file: directory, message: "cannot list: \(String(cString: strerror(errno)))")
+        }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != ".", name != ".." { names.append(name) }
+        }
+        return names
+    }
+
     /// Joins a directory and a file name with one `/`.
     static func join(_ directory: String, _ name: String) -> String {
         directory.hasSuffix("/") ? directory + name : directory + "/" + name

@@ -22,12 +22,45 @@ struct DataOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "Dataset: digits (embedded, the default), cifar10:DIR (official binary batches), cifar100:DIR or "
             + "cifar100-coarse:DIR (official binary files; 100 fine or 20 coarse classes), fashion-mnist[:DIR] (IDX .gz "
-            + "files).",
+            + "files), folder:DIR (PNG/JPEG images, one sub-folder per class; DIR/train and DIR/test if present).",
         valueName: "SOURCE"))
     var data: String = "digits"
 
+    @Option(help: ArgumentHelp(
+        "Image folders (--data folder:DIR): the size every image is resized to, H or HxW (default: the most "
+            + "common size in the folder).",
+        valueName: "HxW"))
+    var imageSize: String?
+
+    @Flag(help: "Image folders: stop at the first file that cannot be used, instead of reporting and skipping it.")
+    var strictImages = false
+
     func source() throws -> DatasetSource {
-        do { return try DatasetSource(argument: data) } catch { throw ValidationError("--data: \(error)") }
+        var source: DatasetSource
+        do { source = try DatasetSource(argument: data) } catch { throw ValidationError("--data: \(error)") }
+        guard case .folder(var folder) = source else {
+            if imageSize != nil || strictImages {
+                throw ValidationError("--image-size and --strict-images apply to --data folder:DIR only")
+            }
+            return source
+        }
+        if let imageSize {
+            guard let size = ImageSize(imageSize) else {
+                throw ValidationError("--image-size must be H or HxW, each side 4 to 4096, not '\(imageSize)'")
+            }
+            folder.imageSize = size
+        }
+        folder.strict = strictImages
+        source = .folder(folder)
+        return source
+    }
+
+    /// The source as a run records it (config.json), to load the same data again on --resume: an image
+    /// folder with the size its images were resized to.
+    func recorded(_ pair: DatasetPair) throws -> String {
+        guard case .folder(var folder) = try source() else { return try source().description }
+        folder.imageSize = ImageSize(height: pair.train.height, width: pair.train.width)
+        return DatasetSource.folder(folder).description
     }
 }
 

@@ -30,25 +30,11 @@ struct Export: ParsableCommand {
     func run() throws {
         var output = KeyValueOutput()
         try reportingErrors {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
-                throw RuntimeError("\(source): no such checkpoint or run directory")
-            }
-            var checkpointPath = source
-            if isDirectory.boolValue {
-                checkpointPath = (source as NSString).appendingPathComponent("best.safetensors")
-                if let maxParams {
-                    let ladder = try Ladder(run: source)
-                    guard let rung = ladder.best(maxParameters: maxParams) else {
-                        let smallest = ladder.rungs.map(\.parameters).min().map(String.init) ?? "none"
-                        throw RuntimeError("\(source): no rung has at most \(maxParams) parameters (the smallest has \(smallest))")
-                    }
-                    checkpointPath = (source as NSString).appendingPathComponent(rung.file)
-                    output.add("val_accuracy", rung.validationAccuracy)
-                    output.add("test_accuracy", rung.testAccuracy)
-                }
-            } else if maxParams != nil {
-                throw ValidationError("--max-params chooses a rung of a run's ladder; \(source) is a checkpoint file")
+            let model = try ModelSource(source, maxParams: maxParams)
+            let checkpointPath = model.path
+            if let rung = model.rung {
+                output.add("val_accuracy", rung.validationAccuracy)
+                output.add("test_accuracy", rung.testAccuracy)
             }
             let checkpoint = try Checkpoint(contentsOf: checkpointPath)
             switch format {

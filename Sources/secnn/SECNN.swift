@@ -12,5 +12,5 @@ struct SECNN: ParsableCommand {
             `secnn eval runs/NAME/best.safetensors --data digits`.
             """,
         version: version,
-        subcommands: [Train.self, Evaluate.self, Score.self, LadderCommand.self, Export.self, Report.self, CheckRules.self, Bench.self, Version.self])
+        subcommands: [Train.self, Evaluate.self, Predict.self, Score.self, LadderCommand.self, Export.self, Report.self, CheckRules.self, Bench.self, Version.self])
 }

@@ -172,7 +172,8 @@ struct Train: ParsableCommand {
                          ("--crop-padding", cropPadding != recipe.cropPadding),
                          ("--label-smoothing", labelSmoothing != recipe.labelSmoothing),
                          ("--schedule", schedule != recipe.schedule), ("--max-params", maxParams != nil),
-                         ("--max-memory", maxMemory != nil)].filter(\.1).map(\.0)
+                         ("--max-memory", maxMemory != nil), ("--image-size", dataOptions.imageSize != nil),
+                         ("--strict-images", dataOptions.strictImages)].filter(\.1).map(\.0)
             if let last = given.last {
                 let list = given.count == 1 ? last : given.dropLast().joined(separator: ", ") + " and " + last
                 throw ValidationError("--resume continues a run with its own settings; \(list) "
@@ -194,7 +195,7 @@ struct Train: ParsableCommand {
                                   rule: (rule: Rule, source: String)?) throws -> RunFiles.Configuration {
         RunFiles.Configuration(
             commandLine: CommandLine.arguments, version: SECNN.version, threads: compute.threads,
-            data: dataOptions.data, dataset: pair.train.name, datasetChecksum: RunData.checksum(pair),
+            data: try dataOptions.recorded(pair), dataset: pair.train.name, datasetChecksum: RunData.checksum(pair),
             architecture: spec.description, training: configuration, rule: rule?.rule.displayPath,
             ruleChecksum: rule.map { RunFiles.checksum($0.source) }, ruleArgs: try ruleArgs.parsed(),
             ruleFailures: ruleFailures, scoreSubset: scoreSubset, maxParams: maxParams,

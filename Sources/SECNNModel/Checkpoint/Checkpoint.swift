@@ -9,7 +9,8 @@ import SafeTensors
 /// state-dict names (`blocks.0.layers.0.conv.weight`, …), so
 /// `torch_peer.py --eval-weights` and `safetensors` read the file unchanged.
 /// `__metadata__` (string values): `format`, `spec` (the `--spec` text),
-/// and as JSON `architecture`, `normalization`, `dataset`, and for training
+/// and as JSON `architecture`, `normalization`, `dataset`, `class_names` (the
+/// labels' names, for `secnn predict`; absent in older files), and for training
 /// checkpoints `configuration`, `training` (epoch, rate schedule, random
 /// streams, history) and `optimizer` (Adam's moments per parameter path,
 /// as base64 little-endian float32).
@@ -19,15 +20,18 @@ public struct Checkpoint: Sendable {
     public var network: SECNNNetwork<Float>
     public var normalization: Normalization
     public var dataset: String
+    /// The name of each label, when the checkpoint records them.
+    public var classNames: [String]?
     public var configuration: TrainingConfiguration?
     public var training: TrainingState?
     public var optimizer: Adam<Float>?
 
-    public init(network: SECNNNetwork<Float>, normalization: Normalization, dataset: String,
+    public init(network: SECNNNetwork<Float>, normalization: Normalization, dataset: String, classNames: [String]? = nil,
                 configuration: TrainingConfiguration? = nil, training: TrainingState? = nil, optimizer: Adam<Float>? = nil) {
         self.network = network
         self.normalization = normalization
         self.dataset = dataset
+        self.classNames = classNames
         self.configuration = configuration
         self.training = training
         self.optimizer = optimizer
@@ -45,6 +49,7 @@ public struct Checkpoint: Sendable {
             "normalization": try json(normalization),
             "dataset": dataset,
         ]
+        if let classNames { metadata["class_names"] = try json(classNames) }
         if let configuration { metadata["configuration"] = try json(configuration) }
         if let training { metadata["training"] = try json(training) }
         if let optimizer { metadata["optimizer"] = try json(OptimizerRecord(optimizer)) }
@@ -82,6 +87,11 @@ public struct Checkpoint: Sendable {
         network = try SECNNNetwork(spec: spec, tensors: try floatTensors(of: file, source: path), source: path)
         self.normalization = normalization
         dataset = file.metadata["dataset"] ?? "unknown"
+        classNames = try field("class_names", [String].self)
+        if let classNames, classNames.count != spec.classes {
+            throw ModelError.invalidCheckpoint(
+                file: path, reason: "metadata 'class_names' has \(classNames.count) names for \(spec.classes) classes")
+        }
         configuration = try field("configuration", TrainingConfiguration.self)
         training = try field("training", TrainingState.self)
         optimizer = try field("optimizer", OptimizerRecord.self)?.adam(checkedAgainst: network, file: path)

@@ -126,7 +126,7 @@ public final class Trainer {
 
     /// The current weights, optimizer and training state.
     public func checkpoint() -> Checkpoint {
-        Checkpoint(network: network, normalization: data.normalization, dataset: data.name,
+        Checkpoint(network: network, normalization: data.normalization, dataset: data.name, classNames: data.classNames,
                    configuration: configuration, training: state, optimizer: optimizer)
     }
 

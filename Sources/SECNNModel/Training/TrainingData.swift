@@ -10,6 +10,8 @@ public struct TrainingData: Sendable {
     public var normalization: Normalization
     public var name: String
     public var classes: Int
+    /// Each label's name (CIFAR's batches.meta, the folders of an image folder, digits 0–9).
+    public var classNames: [String]
     public var flipAugmentation: Bool
 
     /// With `.split(fraction:)`, a seeded random `fraction` of the training
@@ -34,6 +36,7 @@ public struct TrainingData: Sendable {
         self.normalization = normalization
         name = pair.train.name
         classes = pair.train.classes
+        classNames = pair.train.classNames
         flipAugmentation = pair.train.flipAugmentation
     }
 
