@@ -12,7 +12,10 @@ struct Bench: ParsableCommand {
             Debian's python3-torch), with the same keys (train_images_per_s, eval_images_per_s, \
             diag_fisher_score_s, peak_rss_mib, …): run both in one sitting with the same \
             --arch/--spec, --batch, --steps and --threads and compare medians. With --gemm N it \
-            times one NxN float32 GEMM through the same BLAS instead (the machine's limit).
+            times one NxN float32 GEMM through the same BLAS instead (the machine's limit). With \
+            --latency CHECKPOINT it times inference of one image at a time instead, as a deployed model \
+            runs (p50 and p99 over --latency-images images; compare with onnxruntime on the ONNX export: \
+            Tests/Reference/ort_latency.py, same --threads).
             """)
 
     @Option(help: ArgumentHelp("Blocks as CHANNELSxLAYERS (32x32x3 input, 10 classes, as the peer).", valueName: "SPEC"))
@@ -39,6 +42,12 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed repetitions of each score (the figure is their median).")
     var scoreReps = 3
 
+    @Option(help: ArgumentHelp("Only time batch-of-one inference of this checkpoint.", valueName: "CHECKPOINT"))
+    var latency: String?
+
+    @Option(help: "Images for --latency, each timed alone (after --warmup × 10 untimed).")
+    var latencyImages = 1000
+
     @Flag(help: "Also break the training step down by op kind (time and GFLOP/s per step), against the GEMM peak of a 2048 sgemm.")
     var profile = false
 
@@ -53,12 +62,19 @@ struct Bench: ParsableCommand {
         }
         guard warmup >= 0 else { throw ValidationError("--warmup must be at least 0, not \(warmup)") }
         if let gemm, gemm < 1 { throw ValidationError("--gemm must be at least 1, not \(gemm)") }
+        guard latencyImages >= 1 else { throw ValidationError("--latency-images must be at least 1, not \(latencyImages)") }
     }
 
     func run() throws {
         compute.apply()
         var output = KeyValueOutput()
-        if let gemm { timeGEMM(gemm, &output) } else { try timeNetwork(&output) }
+        if let gemm {
+            timeGEMM(gemm, &output)
+        } else if let latency {
+            try timeLatency(latency, &output)
+        } else {
+            try timeNetwork(&output)
+        }
         output.add("peak_rss_mib", peakResidentMiB())
         output.print()
         print(output.json())
@@ -105,6 +121,34 @@ struct Bench: ParsableCommand {
         output.add("eval_images_per_s", Double(batch) / median(eval))
         if profile { timeProfile(trainStep, &output) }
         if scoreImages > 0 { try timeScores(network, &generator, &output) }
+    }
+
+    /// `--latency`: one normalised image at a time through the checkpoint's
+    /// network in eval mode (what `secnn predict` and onnxruntime do per
+    /// image, without the decoding): the percentiles of the times.
+    private func timeLatency(_ path: String, _ output: inout KeyValueOutput) throws {
+        var network = try reportingErrors { try Checkpoint(contentsOf: path) }.network
+        let spec = network.spec
+        var generator = SeededGenerator(seed: seed)
+        let size = spec.inputChannels * spec.inputHeight * spec.inputWidth
+        let images = (0..<latencyImages).map { _ in
+            Tensor<Float>(shape: [1, spec.inputChannels, spec.inputHeight, spec.inputWidth],
+                          scalars: (0..<size).map { _ in Float(generator.nextNormal()) })
+        }
+        func infer(_ image: Tensor<Float>) {
+            let graph = Graph<Float>.inference()
+            _ = graph.value(network.forward(graph, images: image).logits)
+        }
+        for i in 0..<(warmup * 10) { infer(images[i % images.count]) }
+        let times = images.map { image in seconds { infer(image) } }.sorted()
+        func percentile(_ p: Double) -> Double { times[min(times.count - 1, Int((p * Double(times.count)).rounded(.up)) - 1)] }
+        output.add("spec", spec.description)
+        output.add("params", spec.parameterCount)
+        output.add("threads", compute.threads)
+        output.add("latency_images", latencyImages)
+        output.add("latency_p50_us", percentile(0.5) * 1e6)
+        output.add("latency_p99_us", percentile(0.99) * 1e6)
+        output.add("latency_mean_us", times.reduce(0, +) / Double(times.count) * 1e6)
     }
 
     /// The natural-score timings: `diag_fisher_score_s` is the peer's figure

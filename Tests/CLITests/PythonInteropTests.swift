@@ -145,4 +145,28 @@ final class PythonInteropTests: XCTestCase {
         let difference = zip(logits, expected).map { abs($0 - $1) }.max() ?? .infinity
         XCTAssertLessThan(difference, 1e-4, "PyTorch's eval logits of the Swift-written checkpoint against secnn's")
     }
+
+    /// `secnn bench --latency` and its peer `Tests/Reference/ort_latency.py` on the ONNX export of the same
+    /// checkpoint print the same keys (the timings themselves belong in BENCHMARKS.md, not in a test).
+    func testLatencyBenchAndItsOnnxruntimePeer() throws {
+        let python = try python(importing: ["onnxruntime", "numpy"])
+        let root = try temporaryDirectory(self)
+        let run = root.appendingPathComponent("run")
+        XCTAssertEqual(try CLI.run("secnn", ["train", "--epochs", "1", "--out", run.path]).status, 0)
+        let checkpoint = run.appendingPathComponent("best.safetensors").path
+        let bench = try CLI.run("secnn", ["bench", "--latency", checkpoint, "--latency-images", "40", "--threads", "1"])
+        XCTAssertEqual(bench.status, 0, bench.transcript)
+        let onnx = root.appendingPathComponent("model.onnx").path
+        XCTAssertEqual(try CLI.run("secnn", ["export", checkpoint, "--format", "onnx", "--out", onnx]).status, 0)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Reference/ort_latency.py").path
+        let peer = try CLI.run(executable: python, [script, onnx, "--images", "40", "--threads", "1"])
+        XCTAssertEqual(peer.status, 0, peer.transcript)
+        for result in [bench, peer] {
+            let (p50, p99) = (Double(result.values["latency_p50_us"] ?? ""), Double(result.values["latency_p99_us"] ?? ""))
+            XCTAssertNotNil(p50, result.transcript)
+            XCTAssertLessThanOrEqual(p50 ?? .infinity, p99 ?? 0, result.transcript)
+            XCTAssertEqual(result.values["latency_images"], "40")
+        }
+    }
 }
