@@ -26,6 +26,20 @@ enum DatasetFuzzing {
         FuzzOutcome.of { check(try Dataset.parseDigitsCSV(input, source: "fuzz.csv")) }
     }
 
+    /// A decoded image has the size it declares, within the bounds, and becomes planes of the network's input.
+    static func image(_ input: [UInt8]) -> FuzzOutcome {
+        FuzzOutcome.of {
+            let image = try DecodedImage.decode(input, source: "fuzz.img")
+            precondition([1, 3].contains(image.channels) && image.width >= DecodedImage.minimumSide
+                             && image.height >= DecodedImage.minimumSide
+                             && image.width * image.height <= DecodedImage.maximumPixels,
+                         "decoded \(image.width)×\(image.height)×\(image.channels)")
+            precondition(image.pixels.count == image.width * image.height * image.channels, "pixel count")
+            let planes = image.planes(height: 8, width: 8, channels: 3)
+            precondition(planes.count == 192 && planes.allSatisfy { (0...1).contains($0) }, "planes outside [0, 1]")
+        }
+    }
+
     private static func check(_ dataset: Dataset) {
         precondition(dataset.count > 0 && dataset.images.count == dataset.count * dataset.imageSize,
                      "\(dataset.images.count) pixel values for \(dataset.count) images of \(dataset.imageSize)")

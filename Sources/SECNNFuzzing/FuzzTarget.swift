@@ -16,6 +16,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case idxGzip = "idx-gzip"
     /// Digits CSV text.
     case digitsCSV = "digits-csv"
+    /// An image file of an image folder (PNG or JPEG, through libpng and libjpeg-turbo).
+    case image
     /// A value a rule returned, built through Lua's C API from the input,
     /// copied out of the state and checked as `when`, `propose` and `decide`.
     case ruleDecision = "rule-decision"
@@ -28,6 +30,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .cifar10Batch: DatasetFuzzing.cifar10Batch(input)
         case .idxGzip: DatasetFuzzing.idxGzip(input)
         case .digitsCSV: DatasetFuzzing.digitsCSV(input)
+        case .image: DatasetFuzzing.image(input)
         case .ruleDecision: RuleDecisionFuzzing.run(input)
         }
     }
