@@ -48,7 +48,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Images for --latency, each timed alone (after --warmup × 10 untimed).")
     var latencyImages = 1000
 
-    @Flag(help: "Also break the training step down by op kind (time and GFLOP/s per step), against the GEMM peak of a 2048 sgemm.")
+    @Flag(help: "Also break the training step (with --latency: the inference of one image) down by op kind (time and GFLOP/s per step), against the GEMM peak of a 2048 sgemm.")
     var profile = false
 
     @OptionGroup var compute: ComputeOptions
@@ -135,12 +135,21 @@ struct Bench: ParsableCommand {
             Tensor<Float>(shape: [1, spec.inputChannels, spec.inputHeight, spec.inputWidth],
                           scalars: (0..<size).map { _ in Float(generator.nextNormal()) })
         }
-        func infer(_ image: Tensor<Float>) {
+        func infer(_ image: Tensor<Float>, _ profile: OpProfile? = nil) {
             let graph = Graph<Float>.inference()
+            graph.profile = profile
             _ = graph.value(network.forward(graph, images: image).logits)
         }
         for i in 0..<(warmup * 10) { infer(images[i % images.count]) }
         let times = images.map { image in seconds { infer(image) } }.sorted()
+        if profile {
+            // Every image again with each op timed, per image and kind.
+            let profile = OpProfile()
+            for image in images { infer(image, profile) }
+            for kind in OpKind.allCases where (profile.seconds[kind] ?? 0) > 0 {
+                output.add("latency_profile_\(kind.rawValue)_us", profile.seconds[kind]! / Double(images.count) * 1e6)
+            }
+        }
         func percentile(_ p: Double) -> Double { times[min(times.count - 1, Int((p * Double(times.count)).rounded(.up)) - 1)] }
         output.add("spec", spec.description)
         output.add("params", spec.parameterCount)
