@@ -33,8 +33,10 @@ final class CheckRulesCommandTests: XCTestCase {
         let matched = try CLI.run("secnn", ["check-rules", controls.appendingPathComponent("random.lua").path,
                                             "--rule-arg", "epochs=6,16", "--rule-arg", "sizes=628,2336"])
         XCTAssertEqual(matched.status, 0, matched.transcript)
-        let schedule = try CLI.run("secnn", ["check-rules", controls.appendingPathComponent("schedule.lua").path])
-        XCTAssertEqual(schedule.status, 0, schedule.transcript)
+        for rule in ["schedule.lua", "plateau.lua"] {
+            let result = try CLI.run("secnn", ["check-rules", controls.appendingPathComponent(rule).path])
+            XCTAssertEqual(result.status, 0, result.transcript)
+        }
         let missing = try CLI.run("secnn", ["check-rules", "papers.lua"], directory: elsewhere)
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(missing.stdout.contains("papers.lua: no such file, and no stock rule of that name"), missing.transcript)

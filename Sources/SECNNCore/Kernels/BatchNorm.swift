@@ -25,63 +25,51 @@ public struct BatchNormStatistics<T: TensorScalar>: Sendable {
 /// `shard`, of the global batch the processes hold together (synchronised
 /// batch norm: each sum is summed over the processes before it is used, so
 /// every process normalises with the same statistics as one process would).
+///
+/// Two passes, the mean then the centred sum of squares (which does not
+/// cancel). Alone, both passes run channel by channel while the channel's
+/// values are in cache; with a shard every channel's sums must be summed
+/// over the processes between the passes.
 @_specialize(where T == Float)
 public func batchNormStatistics<T: TensorScalar>(
     input: UnsafePointer<T>, batch: Int, channels: Int, spatial: Int, epsilon: T, shard: BatchShard? = nil
 ) -> BatchNormStatistics<T> {
-    let mean: [T], variance: [T], count: Int
-    if let shard {
-        count = shard.total * spatial
-        var sums = channelSums(input, batch: batch, channels: channels, spatial: spatial).map(Double.init)
-        shard.collective.sum(&sums)
-        mean = sums.map { T($0 / Double(count)) }
-        var squares = channelCentredSquares(input, batch: batch, channels: channels, spatial: spatial, means: mean)
-            .map(Double.init)
-        shard.collective.sum(&squares)
-        variance = squares.map { T($0 / Double(count)) }
-    } else {
-        count = batch * spatial
-        mean = channelSums(input, batch: batch, channels: channels, spatial: spatial).map { $0 / T(count) }
-        // Two passes: the centred sum of squares does not cancel.
-        variance = channelCentredSquares(input, batch: batch, channels: channels, spatial: spatial, means: mean)
-            .map { $0 / T(count) }
-    }
-    return BatchNormStatistics(mean: mean, inverseStd: variance.map { 1 / T.sqrt($0 + epsilon) }, variance: variance,
-                               count: count)
-}
-
-/// Σ x per channel of (N, C, S), channels split across threads.
-private func channelSums<T: TensorScalar>(_ input: UnsafePointer<T>, batch: Int, channels: Int, spatial: Int) -> [T] {
-    perChannel(channels) { c in
+    func sum(_ c: Int) -> T {
         var sum: T = 0
         for n in 0..<batch { sum += laneSum(input + (n * channels + c) * spatial, spatial) }
         return sum
     }
-}
-
-/// Σ (x − mean)² per channel of (N, C, S).
-private func channelCentredSquares<T: TensorScalar>(
-    _ input: UnsafePointer<T>, batch: Int, channels: Int, spatial: Int, means: [T]
-) -> [T] {
-    perChannel(channels) { c in
+    func squares(_ c: Int, _ mean: T) -> T {
         var squares: T = 0
-        for n in 0..<batch {
-            squares += laneSumOfSquares(input + (n * channels + c) * spatial, spatial, centre: means[c])
-        }
+        for n in 0..<batch { squares += laneSumOfSquares(input + (n * channels + c) * spatial, spatial, centre: mean) }
         return squares
     }
-}
-
-/// [value(c) for c in 0..<channels], channels split across threads.
-@inline(__always)
-private func perChannel<T: TensorScalar>(_ channels: Int, _ value: (Int) -> T) -> [T] {
-    var values = [T](repeating: 0, count: channels)
-    values.withUnsafeMutableBufferPointer { out in
-        parallelChunks(channels) { _, range in
-            for c in range { out[c] = value(c) }
+    var mean = [T](repeating: 0, count: channels), variance = mean
+    let count = (shard?.total ?? batch) * spatial
+    mean.withUnsafeMutableBufferPointer { meanOut in
+        variance.withUnsafeMutableBufferPointer { varianceOut in
+            guard let shard else {
+                parallelChunks(channels) { _, range in
+                    for c in range {
+                        meanOut[c] = sum(c) / T(count)
+                        varianceOut[c] = squares(c, meanOut[c]) / T(count)
+                    }
+                }
+                return
+            }
+            var sums = [Double](repeating: 0, count: channels)
+            sums.withUnsafeMutableBufferPointer { out in parallelChunks(channels) { _, range in for c in range { out[c] = Double(sum(c)) } } }
+            shard.collective.sum(&sums)
+            for c in 0..<channels { meanOut[c] = T(sums[c] / Double(count)) }
+            sums.withUnsafeMutableBufferPointer { out in
+                parallelChunks(channels) { _, range in for c in range { out[c] = Double(squares(c, meanOut[c])) } }
+            }
+            shard.collective.sum(&sums)
+            for c in 0..<channels { varianceOut[c] = T(sums[c] / Double(count)) }
         }
     }
-    return values
+    return BatchNormStatistics(mean: mean, inverseStd: variance.map { 1 / T.sqrt($0 + epsilon) }, variance: variance,
+                               count: count)
 }
 
 /// Eval-mode statistics from the running averages.
@@ -229,6 +217,8 @@ private func forEachChannelRow<T: TensorScalar>(
 /// With a `shard` (synchronised batch norm) the two sums in gradInput are
 /// the global batch's, summed over the processes, and M its count; γ's and
 /// β's gradients stay this process's part, for the gradients' own sum.
+/// Alone, each channel's sums and input gradient are computed together,
+/// while its values are in cache.
 @_specialize(where T == Float)
 public func batchNormBackward<T: TensorScalar>(
     input: UnsafePointer<T>, gamma: UnsafePointer<T>, statistics: BatchNormStatistics<T>,
@@ -236,55 +226,56 @@ public func batchNormBackward<T: TensorScalar>(
     gradGamma: UnsafeMutablePointer<T>, gradBeta: UnsafeMutablePointer<T>,
     batch: Int, channels: Int, spatial: Int, training: Bool, shard: BatchShard? = nil
 ) {
-    // Σdy and Σdy·(x − mean) per channel.
-    var sumDy = [T](repeating: 0, count: channels), sumDyCentred = sumDy
-    sumDy.withUnsafeMutableBufferPointer { plain in
-        sumDyCentred.withUnsafeMutableBufferPointer { weighted in
-            parallelChunks(channels) { _, range in
-                for c in range {
-                    for n in 0..<batch {
-                        let offset = (n * channels + c) * spatial
-                        let sums = laneSums(gradOutput + offset, input + offset, spatial, centre: statistics.mean[c])
-                        plain[c] += sums.plain
-                        weighted[c] += sums.weighted
+    let count = T((shard?.total ?? batch) * spatial)
+    statistics.mean.withUnsafeBufferPointer { mean in
+        statistics.inverseStd.withUnsafeBufferPointer { inverseStd in
+            /// Σdy and Σdy·x̂ over channel c, added to β's and γ's gradients.
+            func sums(_ c: Int) -> (dy: T, dyXhat: T) {
+                var sumDy: T = 0, sumDyCentred: T = 0
+                for n in 0..<batch {
+                    let offset = (n * channels + c) * spatial
+                    let sums = laneSums(gradOutput + offset, input + offset, spatial, centre: mean[c])
+                    sumDy += sums.plain
+                    sumDyCentred += sums.weighted
+                }
+                let sumDyXhat = sumDyCentred * inverseStd[c]
+                gradGamma[c] += sumDyXhat
+                gradBeta[c] += sumDy
+                return (sumDy, sumDyXhat)
+            }
+            /// Channel c's input gradient from the batch's sums.
+            func inputGradient(_ c: Int, _ gradInput: UnsafeMutablePointer<T>, _ sums: (dy: T, dyXhat: T)) {
+                let mu = mean[c], invStd = inverseStd[c]
+                let scale = gamma[c] * invStd
+                let meanDy = training ? sums.dy / count : 0
+                let meanDyXhat = training ? sums.dyXhat / count : 0
+                for n in 0..<batch {
+                    let offset = (n * channels + c) * spatial
+                    let x = input + offset, dy = gradOutput + offset, dx = gradInput + offset
+                    for i in 0..<spatial {
+                        let xhat = (x[i] - mu) * invStd
+                        dx[i] = scale * (dy[i] - meanDy - xhat * meanDyXhat)
                     }
                 }
             }
-        }
-    }
-    var sumDyXhat = zip(sumDyCentred, statistics.inverseStd).map { $0 * $1 }
-    for c in 0..<channels {
-        gradGamma[c] += sumDyXhat[c]
-        gradBeta[c] += sumDy[c]
-    }
-    guard let gradInput else { return }
-    let count: T
-    if let shard, training {
-        var global = (sumDy + sumDyXhat).map(Double.init)
-        shard.collective.sum(&global)
-        sumDy = global[..<channels].map { T($0) }
-        sumDyXhat = global[channels...].map { T($0) }
-        count = T(shard.total * spatial)
-    } else {
-        count = T(batch * spatial)
-    }
-    statistics.mean.withUnsafeBufferPointer { mean in
-        statistics.inverseStd.withUnsafeBufferPointer { inverseStd in
-            parallelChunks(channels) { _, range in
-                for c in range {
-                    let mu = mean[c], invStd = inverseStd[c]
-                    let scale = gamma[c] * invStd
-                    let meanDy = training ? sumDy[c] / count : 0
-                    let meanDyXhat = training ? sumDyXhat[c] / count : 0
-                    for n in 0..<batch {
-                        let offset = (n * channels + c) * spatial
-                        let x = input + offset, dy = gradOutput + offset, dx = gradInput + offset
-                        for i in 0..<spatial {
-                            let xhat = (x[i] - mu) * invStd
-                            dx[i] = scale * (dy[i] - meanDy - xhat * meanDyXhat)
-                        }
+            guard let shard, training, let gradInput else {
+                parallelChunks(channels) { _, range in
+                    for c in range {
+                        let channelSums = sums(c)
+                        if let gradInput { inputGradient(c, gradInput, channelSums) }
                     }
                 }
+                return
+            }
+            var global = [Double](repeating: 0, count: 2 * channels)
+            global.withUnsafeMutableBufferPointer { out in
+                parallelChunks(channels) { _, range in
+                    for c in range { (out[c], out[channels + c]) = { (Double($0.dy), Double($0.dyXhat)) }(sums(c)) }
+                }
+            }
+            shard.collective.sum(&global)
+            parallelChunks(channels) { _, range in
+                for c in range { inputGradient(c, gradInput, (T(global[c]), T(global[channels + c]))) }
             }
         }
     }
