@@ -68,6 +68,8 @@ class Run:
         training = self.config["training"]
         self.on_test = any(key.startswith("test") for key in training["validation"])
         self.rule = os.path.basename(self.config["rule"].split(" ")[0]) if self.config.get("rule") else "—"
+        # The random-candidate control in its two forms: uniform, or among candidates of the run's sizes.
+        self.rule_label = self.rule + (" (same sizes)" if "sizes" in self.config.get("rule_args", {}) else "")
         self.seed = training["seed"]
         self.recipe = recipe(training)
 
@@ -168,7 +170,7 @@ def paper_table(runs):
     for run in runs:
         planned = run.config["training"]["epochs"]
         epochs = run.epochs if run.epochs == planned else f"{run.epochs} of {planned} (unfinished)"
-        cells = [f"`{run.name}`", run.rule, run.recipe, run.seed, "test set" if run.on_test else "held out",
+        cells = [f"`{run.name}`", run.rule_label, run.recipe, run.seed, "test set" if run.on_test else "held out",
                  epochs, duration(run.elapsed(run.metrics[-1]))]
         for threshold in THRESHOLDS:
             row = run.first_reaching(threshold)
@@ -190,7 +192,7 @@ def budget_table(runs):
     header = ["run", "rule"] + [f"≤ {number(b)}" for b in BUDGETS]
     rows = []
     for run in runs:
-        cells = [f"`{run.name}`", run.rule]
+        cells = [f"`{run.name}`", run.rule_label]
         for budget in BUDGETS:
             within = [r["val_accuracy"] for r in run.metrics if r["params"] <= budget]
             cells.append(percent(max(within)) if within else "—")
@@ -222,7 +224,7 @@ def seed_groups(runs):
     other difference (a rule against the random-candidate control, diagonal against K-FAC)."""
     groups = {}
     for run in runs:
-        key = (run.rule, run.recipe, run.on_test, run.config["training"]["epochs"])
+        key = (run.rule_label, run.recipe, run.on_test, run.config["training"]["epochs"])
         groups.setdefault(key, []).append(run)
     if not any(len(group) > 1 for group in groups.values()):
         return None
@@ -251,7 +253,7 @@ def against_chance(runs):
         within = [r["val_accuracy"] for r in run.metrics if r["params"] <= params]
         return max(within) if within else None
 
-    rows, differences = [], []
+    rows, differences = [], {}
     for control in (r for r in runs if r.rule == "random.lua"):
         copied = [int(e) for e in str(control.config["rule_args"].get("epochs", "")).split(",") if e]
         scored = [r for r in runs if r is not control and r.rule != "random.lua" and r.seed == control.seed
@@ -259,28 +261,30 @@ def against_chance(runs):
                   and expansion_epochs(r) == copied]
         if not scored:
             continue
+        kind = "same sizes" if "sizes" in control.config["rule_args"] else "uniform"
         cells = [control.seed]
         for run in (scored[0], control):
             final = run.metrics[-1]["params"]
             flops = run.flops_of(final)
-            kind = "same sizes" if "sizes" in control.config["rule_args"] else "uniform"
             cells += [f"`{run.name}` ({run.rule})" if run is not control else f"`{run.name}` ({kind})",
                       percent(run.best()["val_accuracy"]), number(final), f"{flops / 1e6:.2f}" if flops else "—"]
         size = min(scored[0].metrics[-1]["params"], control.metrics[-1]["params"])
         equal = [best_within(scored[0], size), best_within(control, size)]
-        difference = 100 * (equal[0] - equal[1]) if None not in equal else None
-        if difference is not None:
-            differences.append(difference)
-        cells += [number(size), percent(equal[0]), percent(equal[1]),
-                  f"{difference:+.1f}" if difference is not None else "—"]
+        best = 100 * (scored[0].best()["val_accuracy"] - control.best()["val_accuracy"])
+        at_size = 100 * (equal[0] - equal[1]) if None not in equal else None
+        differences.setdefault(kind, []).append((best, at_size))
+        cells += [number(size), percent(equal[0]), percent(equal[1]), f"{best:+.1f}",
+                  f"{at_size:+.1f}" if at_size is not None else "—"]
         rows.append(cells)
     if not rows:
         return None
-    if differences:
-        rows.append(["mean"] + [""] * 11 + [f"{sum(differences) / len(differences):+.1f}"])
+    for kind, pairs in sorted(differences.items()):
+        sizes = [d for _, d in pairs if d is not None]
+        rows.append([f"mean ({kind})"] + [""] * 11 + [f"{sum(b for b, _ in pairs) / len(pairs):+.1f}",
+                                                      f"{sum(sizes) / len(sizes):+.1f}" if sizes else "—"])
     return table(["seed", "scored run", "best", "final params", "MFLOPs", "random control", "best", "final params",
                   "MFLOPs", "equal size", "scored, at equal size", "control, at equal size",
-                  "difference at equal size (points)"], rows)
+                  "difference in best (points)", "difference at equal size (points)"], rows)
 
 
 def commands(runs):
@@ -319,11 +323,14 @@ def plots(runs, directory, prefix):
     written = []
     for axis, label in (("params", "parameters"), ("flops", "multiply-adds per image (millions)")):
         figure, ax = plt.subplots(figsize=(8, 5), dpi=100)
-        for run in runs:
+        # A colour per run (tab20 has twenty), and the controls dashed so that the rules' runs stand out.
+        colours = plt.get_cmap("tab20" if len(runs) > 10 else "tab10")
+        for index, run in enumerate(runs):
             points = size_points(run, axis)
             if points:
                 xs, ys = zip(*points)
-                ax.plot(xs, ys, marker="o", markersize=3, linewidth=1, label=run.name)
+                ax.plot(xs, ys, marker="o", markersize=3, linewidth=1, label=run.name, color=colours(index % 20),
+                        linestyle="--" if run.rule == "random.lua" else "-")
         if axis == "params" and prefix == "cifar10":
             for trial, (p70, p80, best, p_best) in enumerate(PAPER_TRIALS):
                 ax.scatter([p70, p80, p_best], [0.70, 0.80, best], marker="x", color="black",
