@@ -122,6 +122,12 @@ struct Train: ParsableCommand {
         valueName: "DIR"))
     var resume: String?
 
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+        "Data-parallel runs (mpirun): batch norm over the global batch, whatever the number of processes "
+            + "(the default), or with --no-sync-bn over each process's share (fewer small sums per step; the "
+            + "running statistics averaged after every epoch)."))
+    var syncBn = true
+
     @Flag(help: "Print only the final summary.")
     var quiet = false
 
@@ -163,7 +169,7 @@ struct Train: ParsableCommand {
             // The flags that would change the run, as far as they differ from their defaults
             // (--epochs extends the run; --threads, --rule-timeout and the output flags apply as given).
             let recipe = TrainingConfiguration()
-            let given = [("--data", dataOptions.data != "digits"), ("--arch", arch != "16x1,16x1,16x1"),
+            let flags: [(String, Bool)] = [("--data", dataOptions.data != "digits"), ("--arch", arch != "16x1,16x1,16x1"),
                          ("--seed", seed != recipe.seed), ("--batch-size", batchSize != recipe.batchSize),
                          ("--lr", lr != recipe.learningRate), ("--patience", patience != recipe.patience),
                          ("--l1", l1 != recipe.l1), ("--val-split", valSplit != "0.1"),
@@ -172,8 +178,10 @@ struct Train: ParsableCommand {
                          ("--crop-padding", cropPadding != recipe.cropPadding),
                          ("--label-smoothing", labelSmoothing != recipe.labelSmoothing),
                          ("--schedule", schedule != recipe.schedule), ("--max-params", maxParams != nil),
-                         ("--max-memory", maxMemory != nil), ("--image-size", dataOptions.imageSize != nil),
-                         ("--strict-images", dataOptions.strictImages)].filter(\.1).map(\.0)
+                         ("--max-memory", maxMemory != nil), ("--no-sync-bn", !syncBn),
+                         ("--image-size", dataOptions.imageSize != nil),
+                         ("--strict-images", dataOptions.strictImages)]
+            let given = flags.filter(\.1).map(\.0)
             if let last = given.last {
                 let list = given.count == 1 ? last : given.dropLast().joined(separator: ", ") + " and " + last
                 throw ValidationError("--resume continues a run with its own settings; \(list) "
@@ -199,7 +207,8 @@ struct Train: ParsableCommand {
             architecture: spec.description, training: configuration, rule: rule?.rule.displayPath,
             ruleChecksum: rule.map { RunFiles.checksum($0.source) }, ruleArgs: try ruleArgs.parsed(),
             ruleFailures: ruleFailures, scoreSubset: scoreSubset, maxParams: maxParams,
-            maxMemory: (maxMemory ?? .halfOfPhysicalMemory).bytes, processes: processes?.size)
+            maxMemory: (maxMemory ?? .halfOfPhysicalMemory).bytes, processes: processes?.size,
+            syncBatchNorm: syncBn ? nil : false)
     }
 
 
@@ -313,6 +322,7 @@ struct Train: ParsableCommand {
             }
             let trainer = session.trainer
             trainer.stopRequested = { Interruption.requested }
+            trainer.synchronisedBatchNorm = session.settings.syncBatchNorm ?? true
             let data = trainer.data, spec = trainer.network.spec
             say("\(resume == nil ? "training" : "resuming at epoch \(trainer.state.epoch + 1):") \(spec) "
                   + "(\(spec.parameterCount) parameters) on \(data.name): \(data.train.count) train, "

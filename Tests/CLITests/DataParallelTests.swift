@@ -90,6 +90,24 @@ final class DataParallelTests: XCTestCase {
         XCTAssertEqual((config as? [String: Any])?["processes"] as? Int, 2)
     }
 
+    /// --no-sync-bn: each process normalises its own share, so the first step differs from one process's;
+    /// the run records the choice and trains.
+    func testPerProcessBatchNormIsAChoiceTheRunRecords() throws {
+        let directory = try temporaryDirectory(self)
+        let (synchronised, own) = (directory.appendingPathComponent("sync"), directory.appendingPathComponent("own"))
+        let arguments = ["train", "--data", "digits", "--epochs", "3", "--batch-size", "256", "--seed", "5"]
+        XCTAssertEqual(try twoProcesses(arguments + ["--out", synchronised.path]).status, 0)
+        let result = try twoProcesses(arguments + ["--no-sync-bn", "--out", own.path])
+        XCTAssertEqual(result.status, 0, result.transcript)
+        let (a, b) = (try metrics(synchronised), try metrics(own))
+        XCTAssertNotEqual(a[0]["train_loss"], b[0]["train_loss"], "shard statistics normalise differently")
+        XCTAssertTrue(b.allSatisfy { $0["val_loss"]!.isFinite })
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: own.appendingPathComponent("config.json")))
+        XCTAssertEqual((config as? [String: Any])?["sync_batch_norm"] as? Bool, false)
+        let refused = try CLI.run("secnn", ["train", "--resume", own.path, "--no-sync-bn"])
+        XCTAssertNotEqual(refused.status, 0, refused.transcript)
+    }
+
     func testScoresAreOneProcesss() throws {
         let run = try temporaryDirectory(self).appendingPathComponent("run")
         _ = try oneProcess(["train", "--data", "digits", "--epochs", "2", "--out", run.path])

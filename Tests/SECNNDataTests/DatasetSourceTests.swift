@@ -10,15 +10,19 @@ final class DatasetSourceTests: XCTestCase {
     }
 
     func testDescriptionRoundTrips() throws {
-        for source in [DatasetSource.digits, .cifar10(directory: "/a/b"), .fashionMNIST(directory: "x")] {
+        for source in [DatasetSource.digits, .cifar10(directory: "/a/b"), .fashionMNIST(directory: "x"),
+                       .cifar100(directory: "/c", coarse: false), .cifar100(directory: "/c", coarse: true),
+                       .folder(ImageFolder(directory: "/p:q")), .folder(ImageFolder(directory: "/p", imageSize: ImageSize("24x32")))] {
             XCTAssertEqual(try DatasetSource(argument: source.description), source)
         }
         XCTAssertEqual(DatasetSource.cifar10(directory: "/a").description, "cifar10:/a")
     }
 
     func testRejectsUnknownAndIncompleteForms() {
-        let accepted = "accepted forms: digits, cifar10:DIR, fashion-mnist, fashion-mnist:DIR"
-        for argument in ["mnist", "", "Digits", "cifar10", "cifar10:", "fashion-mnist:", "digits:/x"] {
+        let accepted = "accepted forms: digits, cifar10:DIR, cifar100:DIR, cifar100-coarse:DIR, fashion-mnist, "
+            + "fashion-mnist:DIR, folder:DIR"
+        for argument in ["mnist", "", "Digits", "cifar10", "cifar10:", "fashion-mnist:", "digits:/x", "cifar100",
+                         "cifar100-coarse:", "folder", "folder:"] {
             XCTAssertThrowsError(try DatasetSource(argument: argument), "argument \"\(argument)\"") { error in
                 let error = error as? DatasetError
                 XCTAssertEqual(error?.file, "--data")
@@ -28,8 +32,7 @@ final class DatasetSourceTests: XCTestCase {
             }
         }
         XCTAssertThrowsError(try DatasetSource(argument: "mnist")) { error in
-            XCTAssertEqual((error as? DatasetError)?.message,
-                           "unknown dataset \"mnist\"; accepted forms: digits, cifar10:DIR, fashion-mnist, fashion-mnist:DIR")
+            XCTAssertEqual((error as? DatasetError)?.message, "unknown dataset \"mnist\"; " + accepted)
         }
     }
 

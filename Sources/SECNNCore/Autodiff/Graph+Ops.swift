@@ -155,7 +155,8 @@ extension Graph {
         let input = value(x)
         let (batch, channels) = (input.shape[0], input.shape[1])
         let spatial = input.shape.dropFirst(2).reduce(1, *)
-        let trainingMode = training, shard = shard
+        // Per-shard batch norm (not synchronised) is batch norm over this process's images alone.
+        let trainingMode = training, shard = shard?.synchronisesBatchNorm == true ? shard : nil
         let statistics = trainingMode
             ? input.withPointer {
                 batchNormStatistics(input: $0, batch: batch, channels: channels, spatial: spatial, epsilon: epsilon,

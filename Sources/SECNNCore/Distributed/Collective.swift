@@ -47,10 +47,14 @@ public struct BatchShard {
     public let collective: any Collective
     public let total: Int
     public let range: Range<Int>
+    /// Whether batch norm normalises with the global batch's statistics
+    /// (synchronised, the default) or with this shard's own.
+    public var synchronisesBatchNorm: Bool
 
-    public init(collective: any Collective, total: Int) {
+    public init(collective: any Collective, total: Int, synchronisesBatchNorm: Bool = true) {
         self.collective = collective
         self.total = total
+        self.synchronisesBatchNorm = synchronisesBatchNorm
         range = Self.range(rank: collective.rank, size: collective.size, total: total)
     }
 

@@ -27,6 +27,8 @@ public final class RunFiles: GrowthObserver {
         /// Kernel threads per process, and the processes of a data-parallel run (`mpirun -np N`; absent: one).
         public var threads: Int
         public var processes: Int?
+        /// Batch norm over each process's shard instead of the global batch (`--no-sync-bn`); absent: synchronised.
+        public var syncBatchNorm: Bool?
         /// The `--data` source, and the data's name and checksum.
         public var data: String
         public var dataset: String
@@ -45,9 +47,10 @@ public final class RunFiles: GrowthObserver {
         public init(commandLine: [String], version: String, threads: Int, data: String, dataset: String,
                     datasetChecksum: String, architecture: String, training: TrainingConfiguration, rule: String?,
                     ruleChecksum: String?, ruleArgs: [String: String], ruleFailures: Int, scoreSubset: Int,
-                    maxParams: Int? = nil, maxMemory: Int? = nil, processes: Int? = nil) {
+                    maxParams: Int? = nil, maxMemory: Int? = nil, processes: Int? = nil, syncBatchNorm: Bool? = nil) {
             self.commandLine = commandLine
             self.processes = processes
+            self.syncBatchNorm = syncBatchNorm
             self.version = version
             self.threads = threads
             self.data = data

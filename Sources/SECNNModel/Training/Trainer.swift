@@ -46,6 +46,12 @@ public final class Trainer {
     public let processes: (any Collective)?
     /// Whether this process writes the run's files: the only one, or process 0.
     public var writesFiles: Bool { (processes?.rank ?? 0) == 0 }
+    /// In a data-parallel run, whether batch norm uses the global batch's
+    /// statistics (the default: the result does not depend on the number of
+    /// processes) or each process's own shard's (27 fewer small sums per
+    /// step for 9 batch norms; the running statistics are then averaged over
+    /// the processes after every epoch, so that the replicas stay equal).
+    public var synchronisedBatchNorm = true
 
     public var bestCheckpointPath: String { (directory as NSString).appendingPathComponent("best.safetensors") }
     public var lastCheckpointPath: String { (directory as NSString).appendingPathComponent("last.safetensors") }
@@ -179,7 +185,9 @@ public final class Trainer {
                     ImageAugmentation.random(flips: flips, padding: padding, using: &state.augmentGenerator)
                 } : nil
             // Every process draws the whole batch's augmentations (the same stream) and takes its shard's.
-            let shard = processes.map { BatchShard(collective: $0, total: indices.count) }
+            let shard = processes.map {
+                BatchShard(collective: $0, total: indices.count, synchronisesBatchNorm: synchronisedBatchNorm)
+            }
             let local = shard?.range ?? 0..<indices.count
             let (images, labels) = data.train.batch(indices.dropFirst(local.lowerBound).prefix(local.count),
                                                     augmentations: augmentations.map { Array($0[local]) })
@@ -196,6 +204,7 @@ public final class Trainer {
             }
         }
         state.progress = nil
+        if let processes, !synchronisedBatchNorm { averageRunningStatistics(over: processes) }
         let (lossSum, correct, seen) = (progress.lossSum, progress.correct, progress.seen)
         let trainSeconds = Date().timeIntervalSince(epochStart)
         let validation = network.evaluate(data.validation, processes: processes)
@@ -259,6 +268,16 @@ public final class Trainer {
             network.update(path) { optimizer.step(path, parameter: &$0, gradient: gradients[path]!) }
         }
         return result
+    }
+
+    /// Every batch norm's running mean and variance replaced by their
+    /// average over the processes (per-shard batch norm lets them drift apart).
+    private func averageRunningStatistics(over processes: any Collective) {
+        let paths = network.spec.stateLayout.filter { !$0.isParameter }.map(\.path)
+        let averaged = processes.sum(paths.map { path in network.state.tensor(path).scalars.map { Double($0) } })
+        for (path, values) in zip(paths, averaged) {
+            network.update(path) { $0 = values.map { Float($0 / Double(processes.size)) } }
+        }
     }
 
     /// Every process's `gradients` summed, through one flat buffer in `paths`
