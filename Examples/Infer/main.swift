@@ -25,17 +25,18 @@ do {
     let checkpoint = try Checkpoint(contentsOf: (run as NSString).appendingPathComponent(rung.file))
     let test = TrainingData.prepare(try DatasetSource.digits.load().test, checkpoint.normalization)
 
-    // Eval mode: batch norm on running statistics, no dropout.
-    var network = checkpoint.network
+    // Eval mode (batch norm on running statistics, no dropout), every layer prepared once
+    // and its buffers allocated for 256 images at a time.
+    let model = InferenceModel(checkpoint.network, capacity: 256)
+    let classes = checkpoint.network.spec.classes
     var correct = 0
     var predictions: [Int] = []
     for start in stride(from: 0, to: test.count, by: 256) {
         let (images, labels) = test.batch(Array(start..<min(start + 256, test.count))[...])
-        let graph = Graph<Float>.inference()
-        let logits = graph.value(network.forward(graph, images: images).logits)
+        let logits = model.logits(images.scalars)
         for (n, label) in labels.enumerated() {
-            let row = logits.scalars[(n * logits.shape[1])..<((n + 1) * logits.shape[1])]
-            let predicted = row.indices.max { row[$0] < row[$1] }! - n * logits.shape[1]
+            let row = logits[(n * classes)..<((n + 1) * classes)]
+            let predicted = row.indices.max { row[$0] < row[$1] }! - n * classes
             predictions.append(predicted)
             if predicted == Int(label) { correct += 1 }
         }

@@ -14,8 +14,9 @@ struct Bench: ParsableCommand {
             --arch/--spec, --batch, --steps and --threads and compare medians. With --gemm N it \
             times one NxN float32 GEMM through the same BLAS instead (the machine's limit). With \
             --latency CHECKPOINT it times inference of one image at a time instead, as a deployed model \
-            runs (p50 and p99 over --latency-images images; compare with onnxruntime on the ONNX export: \
-            Tests/Reference/ort_latency.py, same --threads).
+            runs (p50 and p99 over --latency-images images, through the prepared model secnn predict \
+            uses, and as graph_latency_* through the inference graph evaluation uses; compare with \
+            onnxruntime on the ONNX export: Tests/Reference/ort_latency.py, same --threads).
             """)
 
     @Option(help: ArgumentHelp("Blocks as CHANNELSxLAYERS (32x32x3 input, 10 classes, as the peer).", valueName: "SPEC"))
@@ -48,7 +49,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Images for --latency, each timed alone (after --warmup × 10 untimed).")
     var latencyImages = 1000
 
-    @Flag(help: "Also break the training step (with --latency: the inference of one image) down by op kind (time and GFLOP/s per step), against the GEMM peak of a 2048 sgemm.")
+    @Flag(help: "Also break the training step (with --latency: one image's inference through the graph) down by op kind (time and GFLOP/s per step), against the GEMM peak of a 2048 sgemm.")
     var profile = false
 
     @OptionGroup var compute: ComputeOptions
@@ -125,39 +126,48 @@ struct Bench: ParsableCommand {
 
     /// `--latency`: one normalised image at a time through the checkpoint's
     /// network in eval mode (what `secnn predict` and onnxruntime do per
-    /// image, without the decoding): the percentiles of the times.
+    /// image, without the decoding): the percentiles of the times, through
+    /// the prepared `InferenceModel` that predict uses, and (`graph_latency_*`)
+    /// through an inference graph as evaluation's batches run, which
+    /// prepares every layer again per call.
     private func timeLatency(_ path: String, _ output: inout KeyValueOutput) throws {
         var network = try reportingErrors { try Checkpoint(contentsOf: path) }.network
         let spec = network.spec
         var generator = SeededGenerator(seed: seed)
         let size = spec.inputChannels * spec.inputHeight * spec.inputWidth
-        let images = (0..<latencyImages).map { _ in
-            Tensor<Float>(shape: [1, spec.inputChannels, spec.inputHeight, spec.inputWidth],
-                          scalars: (0..<size).map { _ in Float(generator.nextNormal()) })
-        }
-        func infer(_ image: Tensor<Float>, _ profile: OpProfile? = nil) {
+        let images = (0..<latencyImages).map { _ in (0..<size).map { _ in Float(generator.nextNormal()) } }
+        let model = InferenceModel(network)
+        func inferGraph(_ image: [Float], _ profile: OpProfile? = nil) {
             let graph = Graph<Float>.inference()
             graph.profile = profile
-            _ = graph.value(network.forward(graph, images: image).logits)
+            let input = Tensor(shape: [1, spec.inputChannels, spec.inputHeight, spec.inputWidth], scalars: image)
+            _ = graph.value(network.forward(graph, images: input).logits)
         }
-        for i in 0..<(warmup * 10) { infer(images[i % images.count]) }
-        let times = images.map { image in seconds { infer(image) } }.sorted()
-        if profile {
-            // Every image again with each op timed, per image and kind.
-            let profile = OpProfile()
-            for image in images { infer(image, profile) }
-            for kind in OpKind.allCases where (profile.seconds[kind] ?? 0) > 0 {
-                output.add("latency_profile_\(kind.rawValue)_us", profile.seconds[kind]! / Double(images.count) * 1e6)
-            }
+        func percentiles(_ infer: ([Float]) -> Void) -> (p50: Double, p99: Double, mean: Double) {
+            for i in 0..<(warmup * 10) { infer(images[i % images.count]) }
+            let times = images.map { image in seconds { infer(image) } }.sorted()
+            func percentile(_ p: Double) -> Double { times[min(times.count - 1, Int((p * Double(times.count)).rounded(.up)) - 1)] }
+            return (percentile(0.5), percentile(0.99), times.reduce(0, +) / Double(times.count))
         }
-        func percentile(_ p: Double) -> Double { times[min(times.count - 1, Int((p * Double(times.count)).rounded(.up)) - 1)] }
+        let direct = percentiles { _ = model.logits($0) }
+        let graph = percentiles { inferGraph($0) }
         output.add("spec", spec.description)
         output.add("params", spec.parameterCount)
         output.add("threads", compute.threads)
         output.add("latency_images", latencyImages)
-        output.add("latency_p50_us", percentile(0.5) * 1e6)
-        output.add("latency_p99_us", percentile(0.99) * 1e6)
-        output.add("latency_mean_us", times.reduce(0, +) / Double(times.count) * 1e6)
+        output.add("latency_p50_us", direct.p50 * 1e6)
+        output.add("latency_p99_us", direct.p99 * 1e6)
+        output.add("latency_mean_us", direct.mean * 1e6)
+        output.add("graph_latency_p50_us", graph.p50 * 1e6)
+        output.add("graph_latency_p99_us", graph.p99 * 1e6)
+        if profile {
+            // Every image again through the graph with each op timed, per image and kind.
+            let profile = OpProfile()
+            for image in images { inferGraph(image, profile) }
+            for kind in OpKind.allCases where (profile.seconds[kind] ?? 0) > 0 {
+                output.add("graph_latency_profile_\(kind.rawValue)_us", profile.seconds[kind]! / Double(images.count) * 1e6)
+            }
+        }
     }
 
     /// The natural-score timings: `diag_fisher_score_s` is the peer's figure

@@ -43,11 +43,12 @@ struct Predict: ParsableCommand {
         let checkpoint = try reportingErrors { try Checkpoint(contentsOf: try ModelSource(model, maxParams: maxParams).path) }
         let spec = checkpoint.network.spec
         let names = checkpoint.classNames ?? (0 ..< spec.classes).map { "class \($0)" }
+        let prepared = InferenceModel(checkpoint.network)
         var failed = false
         for path in images {
             do {
                 let image = try DecodedImage.decode(try readFile(path), source: path)
-                let probabilities = checkpoint.classify(image)
+                let probabilities = checkpoint.classify(image, with: prepared)
                 let ranked = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(top)
                 if json {
                     let line = ImagePredictions(image: path, predictions: ranked.map {
@@ -93,18 +94,14 @@ struct Predict: ParsableCommand {
 
 extension Checkpoint {
     /// Class probabilities of one decoded image: resized to the model's input, normalised as in training,
-    /// the network in eval mode, softmax.
-    func classify(_ image: DecodedImage) -> [Float] {
+    /// through `model` (this checkpoint's network, prepared), softmax.
+    func classify(_ image: DecodedImage, with model: InferenceModel) -> [Float] {
         let spec = network.spec
         let planes = image.planes(height: spec.inputHeight, width: spec.inputWidth, channels: spec.inputChannels)
         let dataset = Dataset(name: dataset, images: planes, labels: [0], channels: spec.inputChannels,
                               height: spec.inputHeight, width: spec.inputWidth, classes: spec.classes,
                               classNames: (0 ..< spec.classes).map(String.init), flipAugmentation: false)
-        let input = Tensor(shape: [1, spec.inputChannels, spec.inputHeight, spec.inputWidth],
-                           scalars: normalization.apply(to: dataset))
-        var network = self.network
-        let graph = Graph<Float>.inference()
-        let logits = graph.value(network.forward(graph, images: input).logits).scalars
+        let logits = model.logits(normalization.apply(to: dataset))
         let largest = logits.max()!
         let exponentials = logits.map { Foundation.exp($0 - largest) }
         let total = exponentials.reduce(0, +)

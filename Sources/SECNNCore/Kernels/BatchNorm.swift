@@ -117,8 +117,8 @@ private func affineLeakyReLU<T: TensorScalar>(
 /// scale and shift are `batchNormForward`'s, so the results are the same
 /// bits.
 public struct ChannelAffine<T: TensorScalar>: Sendable {
-    let scale: [T], shift: [T]
-    let slope: T?
+    public let scale: [T], shift: [T]
+    public let slope: T?
 
     /// The map of a batch norm with eval-mode `statistics` (`batchNormStatistics(runningMean:…)`).
     public init(statistics: BatchNormStatistics<T>, gamma: [T], beta: [T], leakyReLUSlope slope: T?) {

@@ -45,12 +45,25 @@ public func conv2dForward<T: TensorScalar>(
     input: UnsafePointer<T>, weight: UnsafePointer<T>, bias: UnsafePointer<T>?,
     output: UnsafeMutablePointer<T>, shape s: Conv2dShape, epilogue: ChannelAffine<T>? = nil
 ) {
+    conv2dForward(input: input, weights: ConvKernelWeights(weight, shape: s), bias: bias, output: output, shape: s,
+                  epilogue: epilogue)
+}
+
+/// `conv2dForward` with weights already in their kernel's layout.
+@_specialize(where T == Float)
+public func conv2dForward<T: TensorScalar>(
+    input: UnsafePointer<T>, weights: ConvKernelWeights<T>, bias: UnsafePointer<T>?,
+    output: UnsafeMutablePointer<T>, shape s: Conv2dShape, epilogue: ChannelAffine<T>? = nil
+) {
+    precondition(weights.fits(s), "conv2dForward: weights prepared for \(weights.shape), not \(s)")
     precondition(epilogue.map { $0.channels == s.outChannels } ?? true,
                  "conv2dForward: an epilogue of \(epilogue?.channels ?? 0) channels for \(s.outChannels) outputs")
-    if s.usesWinograd {
-        return winogradConvolve(input: input, weight: weight, bias: bias, output: output, shape: s, epilogue: epilogue)
-    }
-    withGEMMWeights(weight, s) { weights in
+    weights.values.withUnsafeBufferPointer { prepared in
+        let weights = prepared.baseAddress!
+        if s.usesWinograd {
+            return winogradConvolve(input: input, transformedWeights: weights, bias: bias, output: output, shape: s,
+                                    epilogue: epilogue)
+        }
         parallelChunks(s.batch) { _, images in
             ConvScratch<T>.with(s) { scratch in
                 for n in images {
@@ -111,8 +124,8 @@ public func conv2dBackward<T: TensorScalar>(
     defer { partials.deallocate() }
     let adjointShape = s.adjoint
 
-    // adjointWeights: the adjoint conv's weights in its GEMM layout, when the input gradient is wanted.
-    func run(adjointWeights: UnsafePointer<T>?) {
+    // adjointWeights: the adjoint conv's weights in its kernel's layout, when the input gradient is wanted.
+    func run(adjointWeights: ConvKernelWeights<T>?) {
         parallelChunks(s.batch) { chunk, images in
             let partialWeight = partials + chunk * partialSize
             let partialBias = gradBias == nil ? nil : partialWeight + s.weightCount
@@ -126,27 +139,25 @@ public func conv2dBackward<T: TensorScalar>(
                 }
             }
             guard let gradInput, let adjointWeights else { return }
-            ConvScratch<T>.with(adjointShape) { scratch in
-                for n in images {
-                    convolveImage(gradOutput, n, weights: adjointWeights, bias: nil, output: gradInput,
-                                  adjointShape, scratch)
+            adjointWeights.values.withUnsafeBufferPointer { weights in
+                ConvScratch<T>.with(adjointShape) { scratch in
+                    for n in images {
+                        convolveImage(gradOutput, n, weights: weights.baseAddress!, bias: nil, output: gradInput,
+                                      adjointShape, scratch)
+                    }
                 }
             }
         }
     }
-    if let gradInput, adjointShape.usesWinograd {
+    let adjointWeights = gradInput == nil ? nil : conv2dAdjointWeights(weight, s).withUnsafeBufferPointer {
+        ConvKernelWeights($0.baseAddress!, shape: adjointShape)
+    }
+    if let gradInput, let adjointWeights, adjointShape.usesWinograd {
         // Winograd's groups of images need their own pass over the batch.
         if gradWeight != nil { run(adjointWeights: nil) }
-        conv2dAdjointWeights(weight, s).withUnsafeBufferPointer { adjoint in
-            winogradConvolve(input: gradOutput, weight: adjoint.baseAddress!, bias: nil, output: gradInput,
-                             shape: adjointShape)
-        }
-    } else if gradInput == nil {
-        run(adjointWeights: nil)
+        conv2dForward(input: gradOutput, weights: adjointWeights, bias: nil, output: gradInput, shape: adjointShape)
     } else {
-        conv2dAdjointWeights(weight, s).withUnsafeBufferPointer { adjoint in
-            withGEMMWeights(adjoint.baseAddress!, adjointShape) { run(adjointWeights: $0) }
-        }
+        run(adjointWeights: adjointWeights)
     }
     guard let gradWeight else { return }
     for chunk in 0..<chunks {

@@ -42,28 +42,26 @@ extension Conv2dShape {
 }
 
 /// output(n) = weight ⊛ input(n) + bias for every image n through
-/// F(2×2, 3×3), the batch split across threads. weight is (O,C,3,3).
+/// F(2×2, 3×3), the batch split across threads; `transformedWeights` is
+/// U (16, O, C), `winogradWeights` of the weights (O,C,3,3).
 /// (Specialised for Double too: unspecialised SIMD code runs lane by lane
 /// through generic calls, far too slow even for the Double gradient checks.)
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 func winogradConvolve<T: TensorScalar>(
-    input: UnsafePointer<T>, weight: UnsafePointer<T>, bias: UnsafePointer<T>?,
+    input: UnsafePointer<T>, transformedWeights u: UnsafePointer<T>, bias: UnsafePointer<T>?,
     output: UnsafeMutablePointer<T>, shape s: Conv2dShape, epilogue: ChannelAffine<T>? = nil
 ) {
     precondition(s.usesWinograd, "winogradConvolve: \(s) is not a 3×3 convolution over ≥ 16 channels, of even "
                  + "height and a width that is a multiple of 8")
-    let transformed = winogradWeights(weight, s)
-    transformed.withUnsafeBufferPointer { u in
-        parallelChunks(s.batch) { _, images in
-            WinogradScratch<T>.with(s, images: images.count) { scratch in
-                for first in stride(from: images.lowerBound, to: images.upperBound, by: s.winogradGroup) {
-                    let group = first..<min(first + s.winogradGroup, images.upperBound)
-                    for (slot, n) in group.enumerated() { scratch.transformInput(input, n, slot: slot, s) }
-                    scratch.multiply(u.baseAddress!, images: group.count, s)
-                    for (slot, n) in group.enumerated() {
-                        scratch.transformOutput(slot: slot, n, bias: bias, output, s, epilogue: epilogue)
-                    }
+    parallelChunks(s.batch) { _, images in
+        WinogradScratch<T>.with(s, images: images.count) { scratch in
+            for first in stride(from: images.lowerBound, to: images.upperBound, by: s.winogradGroup) {
+                let group = first..<min(first + s.winogradGroup, images.upperBound)
+                for (slot, n) in group.enumerated() { scratch.transformInput(input, n, slot: slot, s) }
+                scratch.multiply(u, images: group.count, s)
+                for (slot, n) in group.enumerated() {
+                    scratch.transformOutput(slot: slot, n, bias: bias, output, s, epilogue: epilogue)
                 }
             }
         }
