@@ -14,7 +14,7 @@ VENV := .build/python
 SECNN := .build/release/secnn
 SHELL := /bin/bash
 
-.PHONY: demo test build deps test-deps bench fuzz results keep park
+.PHONY: demo test build deps test-deps bench fuzz results keep
 
 # The paper's policy, at its defaults, on the embedded digits set.
 demo: build
@@ -45,14 +45,6 @@ keep:
 	for f in config.json rule.lua metrics.jsonl events.jsonl ladder.json ladder-finetuned.json summary.json; do \
 	  if [ -f $(RUN)/$$f ]; then cp $(RUN)/$$f $(AS)/; fi; \
 	done
-
-# An unfinished run, checkpoints and all, parked in the repository between
-# sessions (results/unfinished/ is not read by `make results`; delete the
-# parked copy once the run has finished and been kept):
-#   make park RUN=runs/x AS=results/unfinished/x; later: cp -a results/unfinished/x runs/ && secnn train --resume runs/x
-park:
-	@[ -n "$(RUN)" ] && [ -n "$(AS)" ] || { echo "usage: make park RUN=DIR AS=results/unfinished/NAME"; exit 64; }
-	rm -rf $(AS) && mkdir -p $(dir $(AS)) && cp -a $(RUN) $(AS)
 
 # libFuzzer on the readers and the rule-decision decoder (FUZZING.md):
 # FUZZ_SECONDS per target, from the committed seeds; fails on any finding.

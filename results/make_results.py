@@ -430,8 +430,7 @@ def main():
     parser.add_argument("--plots", default=os.path.join(here, "plots"))
     args = parser.parse_args()
     runs_by_dataset = []
-    # results/unfinished/ parks runs that have not finished (`make park`): not results yet.
-    datasets = [d for d in os.listdir(args.runs) if os.path.isdir(os.path.join(args.runs, d)) and d != "unfinished"]
+    datasets = [d for d in os.listdir(args.runs) if os.path.isdir(os.path.join(args.runs, d))]
     for dataset in sorted(datasets):
         names = discover(os.path.join(args.runs, dataset))
         if names:
