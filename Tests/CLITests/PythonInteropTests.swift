@@ -168,5 +168,8 @@ final class PythonInteropTests: XCTestCase {
             XCTAssertLessThanOrEqual(p50 ?? .infinity, p99 ?? 0, result.transcript)
             XCTAssertEqual(result.values["latency_images"], "40")
         }
+        // Beside the prepared path, the inference graph's times (what predict used before InferenceModel).
+        XCTAssertNotNil(Double(bench.values["graph_latency_p50_us"] ?? ""), bench.transcript)
+        XCTAssertNotNil(Double(peer.values["run_latency_p50_us"] ?? ""), peer.transcript)
     }
 }

@@ -37,10 +37,6 @@ final class ResultsTests: XCTestCase {
                                               runs.appendingPathComponent(name).path] + arguments)
             XCTAssertEqual(train.status, 0, train.transcript)
         }
-        // A parked, unfinished run (`make park`) is not a result.
-        let parked = root.appendingPathComponent("runs/unfinished/grown")
-        try FileManager.default.createDirectory(at: parked.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: runs.appendingPathComponent("grown"), to: parked)
         let out = root.appendingPathComponent("RESULTS.md"), plots = root.appendingPathComponent("plots")
         let first = try generate(python, runs: root.appendingPathComponent("runs"), out: out, plots: plots)
         XCTAssertEqual(first.status, 0, first.transcript)
@@ -71,7 +67,6 @@ final class ResultsTests: XCTestCase {
         let comparison = try XCTUnwrap(text.components(separatedBy: "### Growth against fixed architectures (digits)").last)
         XCTAssertTrue(comparison.contains("| `grown` | grown |") && comparison.contains("| `fixed` |"),
                       "the growth run beside the fixed one")
-        XCTAssertFalse(text.contains("## unfinished"), "results/unfinished/ holds no results")
         // The two seeds of the growth run side by side: their best accuracies, mean and spread.
         let bests = try ["grown", "grown-seed-1"].map { name in
             try String(contentsOf: runs.appendingPathComponent("\(name)/metrics.jsonl"), encoding: .utf8)

@@ -30,9 +30,12 @@ extension Collective {
 
     /// Each array summed over the processes, all in one call (every process
     /// passes arrays of the same sizes, in the same order).
-    public func sum(_ arrays: [[Double]]) -> [[Double]] {
+    public func sum(_ arrays: [[Double]]) -> [[Double]] { summedFlat(arrays) { sum(&$0) } }
+    public func sum(_ arrays: [[Float]]) -> [[Float]] { summedFlat(arrays) { sum(&$0) } }
+
+    private func summedFlat<Scalar>(_ arrays: [[Scalar]], _ sumInPlace: (inout [Scalar]) -> Void) -> [[Scalar]] {
         var flat = arrays.flatMap { $0 }
-        sum(&flat)
+        sumInPlace(&flat)
         var offset = 0
         return arrays.map { array in
             defer { offset += array.count }

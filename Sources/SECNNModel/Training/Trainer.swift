@@ -284,15 +284,7 @@ public final class Trainer {
     /// order (one collective call per step, not one per tensor).
     private static func summed(_ gradients: [String: [Float]], in paths: [String],
                                over collective: any Collective) -> [String: [Float]] {
-        var flat = paths.flatMap { gradients[$0]! }
-        collective.sum(&flat)
-        var summed: [String: [Float]] = [:], offset = 0
-        for path in paths {
-            let count = gradients[path]!.count
-            summed[path] = Array(flat[offset..<(offset + count)])
-            offset += count
-        }
-        return summed
+        Dictionary(uniqueKeysWithValues: zip(paths, collective.sum(paths.map { gradients[$0]! })))
     }
 
     /// Creates the output directory (and missing parents) and proves it
