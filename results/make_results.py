@@ -201,20 +201,25 @@ def budget_table(runs):
 
 
 def growth_vs_fixed(runs):
-    """Each growth run beside the fixed-architecture runs (no rule) of the same recipe and validation."""
+    """Each growth run beside the fixed-architecture runs (no rule) of its start or final architecture, with
+    the same recipe and validation."""
     rows = []
     for grown in (r for r in runs if r.rule != "—"):
-        fixed = [r for r in runs if r.rule == "—" and r.recipe == grown.recipe and r.on_test == grown.on_test]
+        ends = (grown.config["architecture"], grown.architecture())
+        fixed = [r for r in runs if r.rule == "—" and r.recipe == grown.recipe and r.on_test == grown.on_test
+                 and r.architecture() in ends]
+        if not fixed:
+            continue
         for run in [grown] + fixed:
             final = run.architecture()
             role = ("grown" if run is grown else "its start architecture" if final == grown.config["architecture"]
-                    else "its final architecture" if final == grown.architecture() else "fixed")
+                    else "its final architecture")
             best = run.best()
             rows.append([f"`{run.name}`", role, f"`{final}`", number(run.metrics[-1]["params"]),
                          f"{run.flops_of(run.metrics[-1]['params']) / 1e6:.2f}"
                          if run.flops_of(run.metrics[-1]["params"]) else "—",
                          run.epochs, percent(best["val_accuracy"]), duration(run.elapsed(run.metrics[-1]))])
-    if not rows or not any(row[1] != "grown" for row in rows):
+    if not rows:
         return None
     return table(["run", "role", "architecture", "params", "MFLOPs", "epochs", "best accuracy", "wall time"], rows)
 
@@ -390,7 +395,8 @@ def document(root, runs_by_dataset, plot_directory, out_path):
         comparison = growth_vs_fixed(runs)
         if comparison:
             lines += ["", f"### Growth against fixed architectures ({dataset})", "",
-                      "Each growth run beside the runs without a rule trained with the same recipe.", "", comparison]
+                      "Each growth run beside the runs without a rule of its start or final architecture, trained with "
+                      "the same recipe.", "", comparison]
         groups = seed_groups(runs)
         if groups:
             lines += ["", f"### Seeds ({dataset})", "",

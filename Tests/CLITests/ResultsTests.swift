@@ -32,7 +32,7 @@ final class ResultsTests: XCTestCase {
         let runs = root.appendingPathComponent("runs/digits")
         let growth = ["--rule", "paper.lua", "--rule-arg", "warmup=1", "--rule-arg", "cooldown=2", "--rule-arg", "tau=1.05"]
         for (name, arguments) in [("grown", growth), ("grown-seed-1", growth + ["--seed", "1"]),
-                                  ("fixed", ["--arch", "16x1,16x2,16x1"])] {
+                                  ("fixed", ["--arch", "16x1,16x1,16x1"])] {
             let train = try CLI.run("secnn", ["train", "--epochs", "6", "--score-subset", "64", "--quiet", "--out",
                                               runs.appendingPathComponent(name).path] + arguments)
             XCTAssertEqual(train.status, 0, train.transcript)
