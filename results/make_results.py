@@ -292,6 +292,57 @@ def against_chance(runs):
                   "difference in best (points)", "difference at equal size (points)"], rows)
 
 
+# kfac.lua is paper.lua's policy on the K-FAC score: the pair differs only in how η is computed.
+KFAC_COUNTERPART = {"kfac.lua": "paper.lua"}
+
+
+def score_method(run):
+    """"diag" or "kfac": how the run's rule scored candidates, as events.jsonl records it."""
+    return next((e["scores"]["method"] for e in run.events if "scores" in e), None)
+
+
+def best_candidates(run):
+    """{epoch: the candidate with the highest ratio over η_c} for every epoch the run scored."""
+    best = {}
+    for event in run.events:
+        if "scores" in event and event.get("ratios"):
+            ratios = event["ratios"]
+            best[event["epoch"]] = event["scores"]["candidates"][ratios.index(max(ratios))]["candidate"]
+    return best
+
+
+def choice_label(choice):
+    return f"layer {choice['block']}" if choice["op"] == "layer" else f"+{choice['channels']} ch {choice['block']}"
+
+
+def diag_vs_kfac(runs):
+    """Each K-FAC run beside the diagonal run with the same policy, seed, recipe and epochs: which candidates
+    each score put first, what each grew, and the accuracy each reached at equal size."""
+    rows = []
+    for kfac in (r for r in runs if r.rule in KFAC_COUNTERPART and score_method(r) == "kfac"):
+        diag = next((r for r in runs if r.rule == KFAC_COUNTERPART[kfac.rule] and score_method(r) == "diag"
+                     and r.seed == kfac.seed and r.recipe == kfac.recipe and r.on_test == kfac.on_test
+                     and r.config["training"]["epochs"] == kfac.config["training"]["epochs"]
+                     and r.config.get("rule_args") == kfac.config.get("rule_args")), None)
+        if diag is None:
+            continue
+        firsts = [best_candidates(run) for run in (diag, kfac)]
+        shared = sorted(set(firsts[0]) & set(firsts[1]))
+        agreeing = sum(1 for epoch in shared if firsts[0][epoch] == firsts[1][epoch])
+        size = min(diag.metrics[-1]["params"], kfac.metrics[-1]["params"])
+        for run in (diag, kfac):
+            grown = ", ".join(f"{e['epoch']}: {choice_label(e['choice'])}" for e in run.events
+                              if e.get("outcome") == "expanded")
+            within = [r["val_accuracy"] for r in run.metrics if r["params"] <= size]
+            rows.append([kfac.seed, f"`{run.name}`", score_method(run), grown or "—", f"{agreeing} of {len(shared)}",
+                         number(run.metrics[-1]["params"]), percent(run.best()["val_accuracy"]), number(size),
+                         percent(max(within)) if within else "—"])
+    if not rows:
+        return None
+    return table(["seed", "run", "score", "expansions (epoch: candidate, block)", "same first candidate",
+                  "final params", "best accuracy", "equal size", "best at equal size"], rows)
+
+
 def commands(runs):
     """How each run was started: its command line as config.json keeps it (the binary shown as `secnn`), and
     the checksum of the rule's source (a stock rule changes between versions; the run's rule.lua is kept)."""
@@ -416,6 +467,15 @@ def document(root, runs_by_dataset, plot_directory, out_path):
                       "random pick is often a cheaper candidate, so the two runs end at different sizes). The scores "
                       "choose better than chance where the differences exceed the spread between seeds (the Seeds "
                       "table).", "", chance]
+        kfac = diag_vs_kfac(runs)
+        if kfac:
+            lines += ["", f"### Diagonal against K-FAC ({dataset})", "",
+                      "`kfac.lua` is `paper.lua`'s policy on the K-FAC score; each K-FAC run beside the diagonal "
+                      "run with the same seed, recipe and epochs. *Same first candidate*: at how many of the epochs "
+                      "both runs scored the two scores put the same candidate first (each ranking its own model: "
+                      "after the runs' first different decision the models differ). *Best at equal size*: the best "
+                      "validation accuracy of any epoch at which the model had at most the smaller final size of "
+                      "the two.", "", kfac]
         lines += ["", f"### Commands ({dataset})", "",
                   "An unfinished run continues with `secnn train --resume DIR` (DIR: the `--out` directory).", "",
                   commands(runs)]

@@ -3,7 +3,7 @@ import XCTest
 import _SECNNTestSupport
 
 /// `results/make_results.py`, the generator of RESULTS.md: on a small
-/// fixture of real runs (a growth run with two seeds and a fixed one on digits) its tables
+/// fixture of real runs (a growth run with two seeds, its K-FAC twin and a fixed one on digits) its tables
 /// carry the runs' own figures, and regenerating gives the same bytes; on
 /// the committed results/ it reproduces the committed RESULTS.md.
 final class ResultsTests: XCTestCase {
@@ -30,9 +30,10 @@ final class ResultsTests: XCTestCase {
         let python = try python()
         let root = try temporaryDirectory(self)
         let runs = root.appendingPathComponent("runs/digits")
-        let growth = ["--rule", "paper.lua", "--rule-arg", "warmup=1", "--rule-arg", "cooldown=2", "--rule-arg", "tau=1.05"]
+        let policy = ["--rule-arg", "warmup=1", "--rule-arg", "cooldown=2", "--rule-arg", "tau=1.05"]
+        let growth = ["--rule", "paper.lua"] + policy
         for (name, arguments) in [("grown", growth), ("grown-seed-1", growth + ["--seed", "1"]),
-                                  ("fixed", ["--arch", "16x1,16x1,16x1"])] {
+                                  ("grown-kfac", ["--rule", "kfac.lua"] + policy), ("fixed", ["--arch", "16x1,16x1,16x1"])] {
             let train = try CLI.run("secnn", ["train", "--epochs", "6", "--score-subset", "64", "--quiet", "--out",
                                               runs.appendingPathComponent(name).path] + arguments)
             XCTAssertEqual(train.status, 0, train.transcript)
@@ -80,6 +81,20 @@ final class ResultsTests: XCTestCase {
         XCTAssertEqual(seedCells[5], bests.map { String(format: "%.1f%%", 100 * $0) }.joined(separator: ", "))
         XCTAssertEqual(seedCells[6], String(format: "%.1f%%", 100 * (bests[0] + bests[1]) / 2))
         XCTAssertEqual(seedCells[7], String(format: "%.1f", 100 * abs(bests[0] - bests[1])))
+        // The K-FAC run beside its diagonal twin: each with what its events say it grew.
+        let kfacTable = try XCTUnwrap(text.components(separatedBy: "### Diagonal against K-FAC (digits)").last)
+        for (name, method) in [("grown", "diag"), ("grown-kfac", "kfac")] {
+            let events = try String(contentsOf: runs.appendingPathComponent("\(name)/events.jsonl"), encoding: .utf8)
+                .split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+            let grown = events.filter { $0["outcome"] as? String == "expanded" }.map { event -> String in
+                let choice = event["choice"] as! [String: Any]
+                let block = choice["block"] as! Int
+                return "\(event["epoch"] as! Int): " + (choice["op"] as! String == "layer"
+                    ? "layer \(block)" : "+\(choice["channels"] as! Int) ch \(block)")
+            }
+            XCTAssertTrue(kfacTable.contains("| 0 | `\(name)` | \(method) | \(grown.isEmpty ? "—" : grown.joined(separator: ", ")) |"),
+                          "\(name): \(grown) in\n\(kfacTable)")
+        }
         for plot in ["digits-accuracy-vs-params.png", "digits-accuracy-vs-flops.png"] {
             let bytes = try Data(contentsOf: plots.appendingPathComponent(plot))
             XCTAssertEqual(Array(bytes.prefix(4)), [0x89, 0x50, 0x4E, 0x47], "\(plot) is a PNG")
