@@ -47,7 +47,9 @@ let package = Package(
             dependencies: ["secnn"]),
 
         // MARK: - Libraries (dependencies point one way: Core <- Model <- Growth <- Rules <- CLI)
-        .target(name: "SECNNCore", dependencies: ["COpenBLAS", "CMalloc"]),
+        // AVX2 kernel for small products, picked at run time (SECNNCore's SmallGEMM.swift says when and why).
+        .target(name: "CSmallGEMM"),
+        .target(name: "SECNNCore", dependencies: ["COpenBLAS", "CMalloc", "CSmallGEMM"]),
         .target(name: "SafeTensors"),
         .target(
             name: "SECNNData", dependencies: ["CZlib", "CPNG", "CTurboJPEG"],
@@ -87,7 +89,7 @@ let package = Package(
 
         // MARK: - Tests
         .target(name: "_SECNNTestSupport", dependencies: ["SECNNCore", "CPNG", "CTurboJPEG"], path: "Tests/_SECNNTestSupport"),
-        .testTarget(name: "SECNNCoreTests", dependencies: ["SECNNCore", "_SECNNTestSupport"]),
+        .testTarget(name: "SECNNCoreTests", dependencies: ["SECNNCore", "CSmallGEMM", "_SECNNTestSupport"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "_SECNNTestSupport"]),
         .testTarget(name: "SECNNDataTests", dependencies: ["SECNNData", "_SECNNTestSupport"]),
         .testTarget(name: "SECNNModelTests", dependencies: ["SECNNModel", "SafeTensors", "SECNNData", "_SECNNTestSupport"]),

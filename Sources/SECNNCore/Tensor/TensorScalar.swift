@@ -8,7 +8,8 @@ import Foundation
 public protocol TensorScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable
 where Self.RawSignificand: FixedWidthInteger {
     /// Row-major `C = alpha * op(A) * op(B) + beta * C` through BLAS
-    /// (`op(A)` is m×k, `op(B)` is k×n, `C` is m×n).
+    /// (`op(A)` is m×k, `op(B)` is k×n, `C` is m×n), or for Float's small
+    /// plain products secnn's own kernel (`SmallGEMM`).
     static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Self, a: UnsafePointer<Self>, lda: Int,
@@ -37,6 +38,10 @@ extension Float: TensorScalar {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        if !transposeA && !transposeB && alpha == 1 && beta == 0 && m > 0 && k > 0 && SmallGEMM.handles(m: m, k: k) {
+            SmallGEMM.multiply(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
+            return
+        }
         cblas_sgemm(
             CblasRowMajor, cblasTranspose(transposeA), cblasTranspose(transposeB),
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))

@@ -1,0 +1,46 @@
+import CSmallGEMM
+import Foundation
+
+/// Which products bypass OpenBLAS for secnn's own AVX2/FMA kernel
+/// (Sources/CSmallGEMM): plain row-major C = A·B whose A has both sides at
+/// most 64, which is every Winograd product and the image layer's patch
+/// product of these networks.
+///
+/// Why: on CPUs without AVX-512, OpenBLAS (0.3.21) sends even the smallest
+/// product through its packed, blocked path, whose packing and dispatch
+/// cost as much as the arithmetic when A is 16×16 to 32×32. The kernel
+/// reaches about 1.6–2× OpenBLAS's rate on those shapes (24×24 by 256
+/// columns: 37 against 22 G multiply-adds/s on the AMD EPYC of
+/// BENCHMARKS.md's sitting 15). Where AVX-512 is present, OpenBLAS's
+/// small-matrix kernels (which skip packing) measured faster still, so
+/// they keep the work there.
+///
+/// `SECNN_GEMM=openblas` or `SECNN_GEMM=secnn` in the environment overrides
+/// the choice (for measuring one against the other; `secnn` still needs AVX2).
+enum SmallGEMM {
+    static let maxSide = Int(SECNN_SMALL_GEMM_MAX_SIDE)
+
+    static let enabled: Bool = {
+        let automatic = secnn_cpu_has_avx2_fma() && !secnn_cpu_has_avx512f()
+        switch ProcessInfo.processInfo.environment["SECNN_GEMM"] {
+        case nil, "": return automatic
+        case "openblas": return false
+        case "secnn": return secnn_cpu_has_avx2_fma()
+        case let other?:
+            FileHandle.standardError.write(Data(
+                "secnn: ignoring SECNN_GEMM=\(other): expected `openblas` or `secnn`\n".utf8))
+            return automatic
+        }
+    }()
+
+    /// Whether the product C (m×n) = A (m×k)·B goes to the kernel.
+    @inline(__always)
+    static func handles(m: Int, k: Int) -> Bool { enabled && m <= maxSide && k <= maxSide }
+
+    /// C = A·B, all row-major; the caller has checked `handles(m:k:)`.
+    @inline(__always)
+    static func multiply(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
+                         ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        secnn_small_sgemm(Int32(m), Int32(n), Int32(k), a, lda, b, ldb, c, ldc)
+    }
+}
