@@ -97,6 +97,21 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// Inference's pooling (no record of winners, eight values at a time)
+    /// gives the training forward's values: widths that are multiples of 8,
+    /// of 2 with a scalar tail, and odd (the last column dropped).
+    func testMaxPoolValuesMatchTheTrainingForward() {
+        for (height, width) in [(8, 8), (32, 32), (6, 12), (5, 7), (4, 2)] {
+            let planes = 3, outputs = (height / 2) * (width / 2)
+            let x = (0..<(planes * height * width)).map { _ in Float.random(in: -1...1, using: &generator) }
+            var expected = [Float](repeating: 0, count: planes * outputs), values = expected
+            var argmax = [UInt8](repeating: 0, count: planes * outputs)
+            maxPool2x2Forward(input: x, output: &expected, argmax: &argmax, planes: planes, height: height, width: width)
+            maxPool2x2Values(input: x, output: &values, planes: planes, height: height, width: width)
+            XCTAssertEqual(values, expected, "\(height)×\(width)")
+        }
+    }
+
     func testAdamMatchesItsFormula() {
         var adam = Adam<Double>(learningRate: 0.1)
         var p = [1.0, -2.0]

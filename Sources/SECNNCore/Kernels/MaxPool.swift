@@ -49,3 +49,30 @@ public func maxPool2x2Backward<T: TensorScalar>(
         }
     }
 }
+
+/// The forward without the record of winners, for inference, where no
+/// gradient follows: four outputs at a time from eight values of each row of
+/// the pair (the rows' maximum, then that of its even and odd lanes).
+@_specialize(where T == Float)
+public func maxPool2x2Values<T: TensorScalar>(
+    input: UnsafePointer<T>, output: UnsafeMutablePointer<T>, planes: Int, height: Int, width: Int
+) {
+    let (oh, ow) = (height / 2, width / 2)
+    parallelChunks(planes) { _, range in
+        for plane in range {
+            let x = input + plane * height * width, y = output + plane * oh * ow
+            for oy in 0..<oh {
+                let top = x + 2 * oy * width, bottom = top + width, row = y + oy * ow
+                var ox = 0
+                while ox + 4 <= ow {
+                    let pairs = pointwiseMax(load8(top + 2 * ox), load8(bottom + 2 * ox))
+                    store4(pointwiseMax(pairs.evenHalf, pairs.oddHalf), row + ox)
+                    ox += 4
+                }
+                for ox in ox..<ow {
+                    row[ox] = max(max(top[2 * ox], top[2 * ox + 1]), max(bottom[2 * ox], bottom[2 * ox + 1]))
+                }
+            }
+        }
+    }
+}

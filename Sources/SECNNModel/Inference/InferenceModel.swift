@@ -181,8 +181,6 @@ private final class Buffers {
     let skip: [UnsafeMutablePointer<Float>]
     let concatenated: UnsafeMutablePointer<Float>, mixed: UnsafeMutablePointer<Float>
     let hidden: UnsafeMutablePointer<Float>
-    /// The pooling kernel's record of the winners, which inference ignores.
-    let argmax: UnsafeMutablePointer<UInt8>
     private let all: [UnsafeMutableRawPointer]
 
     init(_ spec: ArchitectureSpec, capacity: Int) {
@@ -201,15 +199,13 @@ private final class Buffers {
         concatenated = floats(spec.headChannels * headSpatial)
         mixed = floats(spec.classes * headSpatial)
         hidden = floats(ArchitectureSpec.hidden)
-        argmax = .allocate(capacity: max(1, capacity * largestPooled))
         all = (features + [pooled] + skip + [concatenated, mixed, hidden]).map { UnsafeMutableRawPointer($0) }
-            + [UnsafeMutableRawPointer(argmax)]
     }
 
     deinit { for pointer in all { pointer.deallocate() } }
 
     func pool(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, planes: Int,
               _ height: Int, _ width: Int) {
-        maxPool2x2Forward(input: input, output: output, argmax: argmax, planes: planes, height: height, width: width)
+        maxPool2x2Values(input: input, output: output, planes: planes, height: height, width: width)
     }
 }
