@@ -201,24 +201,40 @@ def budget_table(runs):
 
 
 def growth_vs_fixed(runs):
-    """Each growth run beside the fixed-architecture runs (no rule) of its start or final architecture, with
-    the same recipe and validation."""
+    """Each growth run beside the fixed-architecture runs (no rule) of its start or final architecture or of one
+    of its ladder's rungs, with the same recipe and validation: growth against training the size it reached from
+    scratch, and a rung against what its size can do."""
+    def megaflops(run, params):
+        flops = run.flops_of(params)
+        return f"{flops / 1e6:.2f}" if flops else "—"
+
     rows = []
     for grown in (r for r in runs if r.rule != "—"):
-        ends = (grown.config["architecture"], grown.architecture())
+        start, final = grown.config["architecture"], grown.architecture()
+        rungs = {rung["architecture"]: (index + 1, rung) for index, rung in enumerate(grown.ladder)}
         fixed = [r for r in runs if r.rule == "—" and r.recipe == grown.recipe and r.on_test == grown.on_test
-                 and r.architecture() in ends]
+                 and r.architecture() in {start, final} | set(rungs)]
         if not fixed:
             continue
-        for run in [grown] + fixed:
-            final = run.architecture()
-            role = ("grown" if run is grown else "its start architecture" if final == grown.config["architecture"]
-                    else "its final architecture")
-            best = run.best()
-            rows.append([f"`{run.name}`", role, f"`{final}`", number(run.metrics[-1]["params"]),
-                         f"{run.flops_of(run.metrics[-1]['params']) / 1e6:.2f}"
-                         if run.flops_of(run.metrics[-1]["params"]) else "—",
-                         run.epochs, percent(best["val_accuracy"]), duration(run.elapsed(run.metrics[-1]))])
+        last = grown.metrics[-1]
+        rows.append([f"`{grown.name}`", "grown", f"`{final}`", number(last["params"]), megaflops(grown, last["params"]),
+                     grown.epochs, percent(grown.best()["val_accuracy"]), duration(grown.elapsed(last))])
+        for run in fixed:
+            architecture = run.architecture()
+            if architecture == start:
+                role = "its start architecture"
+            elif architecture == final:
+                role = "its final architecture"
+            else:
+                number_of_rung, rung = rungs[architecture]
+                role = f"its rung {number_of_rung}'s architecture"
+                at = next(r for r in grown.metrics if r["epoch"] == rung["epoch"])
+                rows.append([f"`{grown.name}`", f"rung {number_of_rung}", f"`{architecture}`", number(rung["parameters"]),
+                             megaflops(grown, rung["parameters"]), rung["epoch"],
+                             percent(rung["validation_accuracy"]), duration(grown.elapsed(at))])
+            last = run.metrics[-1]
+            rows.append([f"`{run.name}`", role, f"`{architecture}`", number(last["params"]), megaflops(run, last["params"]),
+                         run.epochs, percent(run.best()["val_accuracy"]), duration(run.elapsed(last))])
     if not rows:
         return None
     return table(["run", "role", "architecture", "params", "MFLOPs", "epochs", "best accuracy", "wall time"], rows)
@@ -229,7 +245,9 @@ def seed_groups(runs):
     other difference (a rule against the random-candidate control, diagonal against K-FAC)."""
     groups = {}
     for run in runs:
-        key = (run.rule_label, run.recipe, run.on_test, run.config["training"]["epochs"])
+        # Without a rule, runs of different architectures are different experiments, not seeds.
+        rule = run.rule_label if run.rule != "—" else f"none (`{run.config['architecture']}`)"
+        key = (rule, run.recipe, run.on_test, run.config["training"]["epochs"])
         groups.setdefault(key, []).append(run)
     if not any(len(group) > 1 for group in groups.values()):
         return None
@@ -446,8 +464,10 @@ def document(root, runs_by_dataset, plot_directory, out_path):
         comparison = growth_vs_fixed(runs)
         if comparison:
             lines += ["", f"### Growth against fixed architectures ({dataset})", "",
-                      "Each growth run beside the runs without a rule of its start or final architecture, trained with "
-                      "the same recipe.", "", comparison]
+                      "Each growth run beside the runs without a rule of its start or final architecture, or of one "
+                      "of its rungs, trained from scratch with the same recipe. A rung's row is the growth run at the "
+                      "rung's epoch: *epochs* is that epoch, *best accuracy* the rung's validation accuracy.", "",
+                      comparison]
         groups = seed_groups(runs)
         if groups:
             lines += ["", f"### Seeds ({dataset})", "",

@@ -38,6 +38,15 @@ final class ResultsTests: XCTestCase {
                                               runs.appendingPathComponent(name).path] + arguments)
             XCTAssertEqual(train.status, 0, train.transcript)
         }
+        // An intermediate rung's architecture from scratch: the rung beside what its size can do.
+        let ladder = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: runs.appendingPathComponent("grown/ladder.json"))) as! [String: Any]
+        let rungs = ladder["rungs"] as! [[String: Any]]
+        XCTAssertGreaterThan(rungs.count, 2, "the fixture run grew at least twice")
+        let rung = rungs[1], rungArchitecture = rung["architecture"] as! String
+        let scratch = try CLI.run("secnn", ["train", "--epochs", "6", "--score-subset", "64", "--quiet", "--arch", rungArchitecture,
+                                            "--out", runs.appendingPathComponent("rung-2-scratch").path])
+        XCTAssertEqual(scratch.status, 0, scratch.transcript)
         let out = root.appendingPathComponent("RESULTS.md"), plots = root.appendingPathComponent("plots")
         let first = try generate(python, runs: root.appendingPathComponent("runs"), out: out, plots: plots)
         XCTAssertEqual(first.status, 0, first.transcript)
@@ -59,15 +68,14 @@ final class ResultsTests: XCTestCase {
             XCTAssertEqual(cells[13], String(format: "%.1f%%", 100 * (summary["test_accuracy"] as! Double)))
             XCTAssertEqual(cells[14], "`\(summary["arch"] as! String)`")
         }
-        let ladder = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: runs.appendingPathComponent("grown/ladder.json"))) as! [String: Any]
-        let rungs = (ladder["rungs"] as! [[String: Any]]).count
-        XCTAssertGreaterThan(rungs, 1, "the fixture run grew")
         XCTAssertTrue(text.contains("**`grown`**"), "a ladder table for the growth run")
         XCTAssertFalse(text.contains("**`fixed`**"), "none for the fixed run")
         let comparison = try XCTUnwrap(text.components(separatedBy: "### Growth against fixed architectures (digits)").last)
         XCTAssertTrue(comparison.contains("| `grown` | grown |") && comparison.contains("| `fixed` |"),
                       "the growth run beside the fixed one")
+        let rungRow = String(format: "| `grown` | rung 2 | `%@` | %@ |", rungArchitecture, grouped(rung["parameters"] as! Int))
+        XCTAssertTrue(comparison.contains(rungRow), "\(rungRow) in\n\(comparison)")
+        XCTAssertTrue(comparison.contains("| `rung-2-scratch` | its rung 2's architecture | `\(rungArchitecture)` |"), comparison)
         // The two seeds of the growth run side by side: their best accuracies, mean and spread.
         let bests = try ["grown", "grown-seed-1"].map { name in
             try String(contentsOf: runs.appendingPathComponent("\(name)/metrics.jsonl"), encoding: .utf8)
