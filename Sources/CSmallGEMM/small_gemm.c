@@ -60,6 +60,14 @@ static inline void rows_times_panel(int rows, int k, const float *a, long lda, c
 __attribute__((target("avx2,fma")))
 void secnn_small_sgemm(int m, int n, int k, const float *a, long lda, const float *b, long ldb,
                        float *c, long ldc) {
+    long row_offsets[SECNN_SMALL_GEMM_MAX_SIDE];
+    for (int p = 0; p < k; p++) row_offsets[p] = p * ldb;
+    secnn_small_sgemm_rows(m, n, k, a, lda, b, row_offsets, c, ldc);
+}
+
+__attribute__((target("avx2,fma")))
+void secnn_small_sgemm_rows(int m, int n, int k, const float *a, long lda, const float *b,
+                            const long *row_offsets, float *c, long ldc) {
     _Alignas(32) float panel[SECNN_SMALL_GEMM_MAX_SIDE * PANEL];
     for (int j = 0; j < n; j += PANEL) {
         int width = n - j < PANEL ? n - j : PANEL;
@@ -68,7 +76,7 @@ void secnn_small_sgemm(int m, int n, int k, const float *a, long lda, const floa
         __m256i mask0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(width), lanes);
         __m256i mask1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(width - 8), lanes);
         for (int p = 0; p < k; p++) {
-            const float *source = b + p * ldb + j;
+            const float *source = b + row_offsets[p] + j;
             float *target = panel + p * PANEL;
             if (width == PANEL) {
                 _mm256_store_ps(target, _mm256_loadu_ps(source));

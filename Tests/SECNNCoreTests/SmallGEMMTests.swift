@@ -42,4 +42,22 @@ final class SmallGEMMTests: XCTestCase {
             }
         }
     }
+
+    /// B's rows from anywhere (offsets out of order, overlapping, as a
+    /// convolution's taps over a padded image are): the same product as B
+    /// gathered into a matrix first.
+    func testRowsAtOffsetsMatchGatheredMatrix() throws {
+        guard secnn_cpu_has_avx2_fma() else {
+            throw unavailable("this CPU has no AVX2/FMA, so secnn's small-product kernel never runs on it")
+        }
+        let (m, n, k) = (16, 33, 27)
+        let source = (0..<400).map { _ in Float.random(in: -1...1, using: &generator) }
+        let offsets = (0..<k).map { _ in Int.random(in: 0...(source.count - n), using: &generator) }
+        let a = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &generator) }
+        let gathered = offsets.flatMap { source[$0..<($0 + n)] }
+        var viaRows = [Float](repeating: 0, count: m * n), viaMatrix = viaRows
+        secnn_small_sgemm_rows(Int32(m), Int32(n), Int32(k), a, k, source, offsets, &viaRows, n)
+        secnn_small_sgemm(Int32(m), Int32(n), Int32(k), a, k, gathered, n, &viaMatrix, n)
+        XCTAssertEqual(viaRows, viaMatrix)
+    }
 }

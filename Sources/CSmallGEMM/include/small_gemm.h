@@ -23,4 +23,10 @@ bool secnn_cpu_has_avx512f(void);
 void secnn_small_sgemm(int m, int n, int k, const float *a, long lda, const float *b, long ldb,
                        float *c, long ldc);
 
+/// The same product with B's row p starting at b + row_offsets[p] (k
+/// offsets, in any order): a 3×3 convolution's nine taps per channel read in
+/// place from a zero-padded image, with no im2col matrix.
+void secnn_small_sgemm_rows(int m, int n, int k, const float *a, long lda, const float *b,
+                            const long *row_offsets, float *c, long ldc);
+
 #endif

@@ -82,7 +82,8 @@ public func im2col<T: TensorScalar>(_ image: UnsafePointer<T>, _ columns: Unsafe
 
 /// One thread's scratch, sized for one image of shape `s`.
 struct ConvScratch<T: TensorScalar> {
-    /// The im2col matrix (C·K·K, H·W), or for shifted taps the padded image
+    /// The im2col matrix (C·K·K, H·W), or for shifted taps (and the image
+    /// layer's forward in place, `SmallGEMM.convolveTaps`) the padded image
     /// (C, H+2, W+2) plus two zeros, so that the last tap's view of the last
     /// channel ends inside it. Its border stays zero; images fill the inside.
     let image: UnsafeMutablePointer<T>
@@ -93,15 +94,16 @@ struct ConvScratch<T: TensorScalar> {
 
     static func with<R>(_ s: Conv2dShape, _ body: (ConvScratch<T>) -> R) -> R {
         let taps = s.usesShiftedTaps
-        let imageCount = taps ? s.inChannels * s.paddedPlane + 2 : s.patchSize * s.pixels
+        let paddedCount = s.inChannels * s.paddedPlane + 2
+        // An image layer that convolves in place pads its image forward and unfolds it backward.
+        let inPlace = SmallGEMM.convolvesTaps(T.self, s)
+        let imageCount = taps ? paddedCount : inPlace ? max(paddedCount, s.patchSize * s.pixels) : s.patchSize * s.pixels
         let image = UnsafeMutablePointer<T>.allocate(capacity: max(1, imageCount))
         let transposed = UnsafeMutablePointer<T>.allocate(capacity: max(1, (taps ? s.paddedPixels : s.pixels) * s.outChannels))
         let gradientCount = taps ? s.outChannels * s.paddedPixels : 1
         let paddedGradient = UnsafeMutablePointer<T>.allocate(capacity: gradientCount)
-        if taps {
-            image.initialize(repeating: 0, count: imageCount)
-            paddedGradient.initialize(repeating: 0, count: gradientCount)
-        }
+        if taps || inPlace { image.initialize(repeating: 0, count: paddedCount) }
+        if taps { paddedGradient.initialize(repeating: 0, count: gradientCount) }
         defer { image.deallocate(); transposed.deallocate(); paddedGradient.deallocate() }
         return body(ConvScratch(image: image, transposed: transposed, paddedGradient: paddedGradient))
     }
@@ -170,9 +172,14 @@ func convolveImage<T: TensorScalar>(
                    beta: tap == 0 ? 0 : 1, c: transposed, ldc: o)
         }
     } else if s.writesPlanes {
-        T.gemm(transposeA: false, transposeB: false, m: o, n: s.pixels, k: s.patchSize,
-               alpha: 1, a: weights, lda: s.patchSize, b: scratch.patches(input, n, s), ldb: s.pixels,
-               beta: 0, c: out, ldc: s.pixels)
+        if SmallGEMM.convolvesTaps(T.self, s) {
+            scratch.pad(input, n, s)
+            SmallGEMM.convolveTaps(padded: scratch.image, weights: weights, output: out, s)
+        } else {
+            T.gemm(transposeA: false, transposeB: false, m: o, n: s.pixels, k: s.patchSize,
+                   alpha: 1, a: weights, lda: s.patchSize, b: scratch.patches(input, n, s), ldb: s.pixels,
+                   beta: 0, c: out, ldc: s.pixels)
+        }
         for channel in 0..<o {
             let plane = out + channel * s.pixels, b = bias?[channel] ?? 0
             for i in 0..<s.pixels { plane[i] += b }

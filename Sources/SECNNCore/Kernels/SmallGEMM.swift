@@ -44,3 +44,38 @@ enum SmallGEMM {
         secnn_small_sgemm(Int32(m), Int32(n), Int32(k), a, lda, b, ldb, c, ldc)
     }
 }
+
+// MARK: - The image layer in place
+
+extension SmallGEMM {
+    /// Whether the image layer of shape `s` (`writesPlanes`) reads its taps in
+    /// place from the padded image (`convolveTaps`) rather than from an
+    /// im2col matrix: unfolding 3 channels of 32×32 writes 27 rows of 1,024
+    /// values, 110 KB, about as long as the product that reads them.
+    static func convolvesTaps<T: TensorScalar>(_: T.Type, _ s: Conv2dShape) -> Bool {
+        T.self == Float.self && s.writesPlanes && handles(m: s.outChannels, k: s.patchSize)
+    }
+
+    /// output (O, H·W) = weights (O, C·3·3) ⊛ the image, from `padded`, the
+    /// image inside its zero border (C, H+2, W+2): one product per output
+    /// row, whose B row for tap (c, ky, kx) is the padded row y + ky of
+    /// channel c from column kx.
+    static func convolveTaps<T: TensorScalar>(padded: UnsafePointer<T>, weights: UnsafePointer<T>,
+                                              output: UnsafeMutablePointer<T>, _ s: Conv2dShape) {
+        precondition(convolvesTaps(T.self, s), "convolveTaps: not an image layer the kernel takes: \(s)")
+        let offsets = (0..<s.inChannels).flatMap { c in
+            (0..<9).map { tap in c * s.paddedPlane + (tap / 3) * s.paddedWidth + tap % 3 }
+        }
+        let (o, k) = (Int32(s.outChannels), Int32(s.patchSize))
+        padded.withMemoryRebound(to: Float.self, capacity: s.inChannels * s.paddedPlane) { padded in
+            weights.withMemoryRebound(to: Float.self, capacity: s.outChannels * s.patchSize) { weights in
+                output.withMemoryRebound(to: Float.self, capacity: s.outChannels * s.pixels) { output in
+                    for y in 0..<s.height {
+                        secnn_small_sgemm_rows(o, Int32(s.width), k, weights, s.patchSize, padded + y * s.paddedWidth,
+                                               offsets, output + y * s.width, s.pixels)
+                    }
+                }
+            }
+        }
+    }
+}
