@@ -12,6 +12,8 @@
 
 #include "small_gemm.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+
 #include <immintrin.h>
 
 enum { PANEL = 16, MAX_ROWS = 6 };
@@ -101,3 +103,22 @@ void secnn_small_sgemm_rows(int m, int n, int k, const float *a, long lda, const
         }
     }
 }
+
+#else  // Not x86: no AVX2, so SECNNCore never calls the kernel (secnn_cpu_has_avx2_fma() is false).
+
+bool secnn_cpu_has_avx2_fma(void) { return false; }
+bool secnn_cpu_has_avx512f(void) { return false; }
+
+void secnn_small_sgemm(int m, int n, int k, const float *a, long lda, const float *b, long ldb,
+                       float *c, long ldc) {
+    (void)m, (void)n, (void)k, (void)a, (void)lda, (void)b, (void)ldb, (void)c, (void)ldc;
+    __builtin_trap();
+}
+
+void secnn_small_sgemm_rows(int m, int n, int k, const float *a, long lda, const float *b,
+                            const long *row_offsets, float *c, long ldc) {
+    (void)m, (void)n, (void)k, (void)a, (void)lda, (void)b, (void)row_offsets, (void)c, (void)ldc;
+    __builtin_trap();
+}
+
+#endif
