@@ -8,12 +8,13 @@ import Foundation
 ///
 /// Why: on CPUs without AVX-512, OpenBLAS (0.3.21) sends even the smallest
 /// product through its packed, blocked path, whose packing and dispatch
-/// cost as much as the arithmetic when A is 16×16 to 32×32. The kernel
-/// reaches about 1.6–2× OpenBLAS's rate on those shapes (24×24 by 256
-/// columns: 37 against 22 G multiply-adds/s on the AMD EPYC of
-/// BENCHMARKS.md's sitting 15). Where AVX-512 is present, OpenBLAS's
-/// small-matrix kernels (which skip packing) measured faster still, so
-/// they keep the work there.
+/// cost as much as the arithmetic when A is 16×16 to 32×32 (14–22 G
+/// multiply-adds/s on an AVX2 AMD EPYC). With this kernel, the same binary
+/// on that CPU ran single images 20–32% faster and trained 13–18% faster
+/// (BENCHMARKS.md, sitting 15, against `SECNN_GEMM=openblas`). Where
+/// AVX-512 is present, OpenBLAS's small-matrix kernels skip packing and
+/// reached 36–56 G multiply-adds/s (`SmallGEMMBlocks.swift`), so they keep
+/// the work there.
 ///
 /// `SECNN_GEMM=openblas` or `SECNN_GEMM=secnn` in the environment overrides
 /// the choice (for measuring one against the other; `secnn` still needs AVX2).
