@@ -4,11 +4,11 @@
 // blocks of up to 6, whose 12 accumulators stay in registers across the
 // whole sum over k: per step, two loads of B's panel and six broadcasts of
 // A feed twelve fused multiply-adds. Each panel of B is first copied to a
-// contiguous, zero-padded buffer: B's rows are often a power of two apart
-// (1,024 pixels, 256 tiles), which maps a panel's k rows onto a few L1
-// cache sets that evict each other (measured: 2x slower unpacked at
-// ldb = 1,024); the copy costs one pass over the panel against m/6 reads.
-// A partial last panel computes on the zero padding and stores with masks.
+// contiguous, zero-padded buffer, so the inner loop reads one aligned
+// cache line per step wherever B's rows are (any stride or offsets: what
+// lets the image layer read its taps in place), and a partial last panel
+// computes on zeros and stores with masks. The copy is one pass over the
+// panel against m/6 reads of it.
 
 #include "small_gemm.h"
 
