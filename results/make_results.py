@@ -89,6 +89,11 @@ class Run:
     def best(self):
         return max(self.metrics, key=lambda r: (r["val_accuracy"], -r["epoch"]))
 
+    def best_within(self, params):
+        """The best validation accuracy of any epoch at which the model had at most `params` parameters."""
+        within = [r["val_accuracy"] for r in self.metrics if r["params"] <= params]
+        return max(within) if within else None
+
     def flops_of(self, params):
         """Multiply-adds per image of the model with `params` parameters: from the metrics rows (which
         carry it since secnn recorded it), else the ladder rungs or the summary."""
@@ -147,6 +152,11 @@ def percent(value):
     return "—" if value is None else f"{100 * value:.1f}%"
 
 
+def megaflops(flops):
+    """Multiply-adds per image in millions (— where the run did not record them)."""
+    return f"{flops / 1e6:.2f}" if flops else "—"
+
+
 def discover(root):
     """Run directories under `root` (any depth), sorted: those holding a config.json."""
     found = []
@@ -194,8 +204,7 @@ def budget_table(runs):
     for run in runs:
         cells = [f"`{run.name}`", run.rule_label]
         for budget in BUDGETS:
-            within = [r["val_accuracy"] for r in run.metrics if r["params"] <= budget]
-            cells.append(percent(max(within)) if within else "—")
+            cells.append(percent(run.best_within(budget)))
         rows.append(cells)
     return table(header, rows)
 
@@ -204,10 +213,6 @@ def growth_vs_fixed(runs):
     """Each growth run beside the fixed-architecture runs (no rule) of its start or final architecture or of one
     of its ladder's rungs, with the same recipe and validation: growth against training the size it reached from
     scratch, and a rung against what its size can do."""
-    def megaflops(run, params):
-        flops = run.flops_of(params)
-        return f"{flops / 1e6:.2f}" if flops else "—"
-
     rows = []
     for grown in (r for r in runs if r.rule != "—"):
         start, final = grown.config["architecture"], grown.architecture()
@@ -217,7 +222,7 @@ def growth_vs_fixed(runs):
         if not fixed:
             continue
         last = grown.metrics[-1]
-        rows.append([f"`{grown.name}`", "grown", f"`{final}`", number(last["params"]), megaflops(grown, last["params"]),
+        rows.append([f"`{grown.name}`", "grown", f"`{final}`", number(last["params"]), megaflops(grown.flops_of(last["params"])),
                      grown.epochs, percent(grown.best()["val_accuracy"]), duration(grown.elapsed(last))])
         for run in fixed:
             architecture = run.architecture()
@@ -230,10 +235,10 @@ def growth_vs_fixed(runs):
                 role = f"its rung {number_of_rung}'s architecture"
                 at = next(r for r in grown.metrics if r["epoch"] == rung["epoch"])
                 rows.append([f"`{grown.name}`", f"rung {number_of_rung}", f"`{architecture}`", number(rung["parameters"]),
-                             megaflops(grown, rung["parameters"]), rung["epoch"],
+                             megaflops(grown.flops_of(rung["parameters"])), rung["epoch"],
                              percent(rung["validation_accuracy"]), duration(grown.elapsed(at))])
             last = run.metrics[-1]
-            rows.append([f"`{run.name}`", role, f"`{architecture}`", number(last["params"]), megaflops(run, last["params"]),
+            rows.append([f"`{run.name}`", role, f"`{architecture}`", number(last["params"]), megaflops(run.flops_of(last["params"])),
                          run.epochs, percent(run.best()["val_accuracy"]), duration(run.elapsed(last))])
     if not rows:
         return None
@@ -272,10 +277,6 @@ def against_chance(runs):
     beside the run whose epochs it copied: whether the scores chose better than chance, seed by seed, overall
     and at equal size (the best accuracy of any epoch at which each model had at most the smaller of the two
     final sizes)."""
-    def best_within(run, params):
-        within = [r["val_accuracy"] for r in run.metrics if r["params"] <= params]
-        return max(within) if within else None
-
     rows, differences = [], {}
     for control in (r for r in runs if r.rule == "random.lua"):
         copied = [int(e) for e in str(control.config["rule_args"].get("epochs", "")).split(",") if e]
@@ -288,11 +289,10 @@ def against_chance(runs):
         cells = [control.seed]
         for run in (scored[0], control):
             final = run.metrics[-1]["params"]
-            flops = run.flops_of(final)
             cells += [f"`{run.name}` ({run.rule})" if run is not control else f"`{run.name}` ({kind})",
-                      percent(run.best()["val_accuracy"]), number(final), f"{flops / 1e6:.2f}" if flops else "—"]
+                      percent(run.best()["val_accuracy"]), number(final), megaflops(run.flops_of(final))]
         size = min(scored[0].metrics[-1]["params"], control.metrics[-1]["params"])
-        equal = [best_within(scored[0], size), best_within(control, size)]
+        equal = [scored[0].best_within(size), control.best_within(size)]
         best = 100 * (scored[0].best()["val_accuracy"] - control.best()["val_accuracy"])
         at_size = 100 * (equal[0] - equal[1]) if None not in equal else None
         differences.setdefault(kind, []).append((best, at_size))
@@ -351,10 +351,9 @@ def diag_vs_kfac(runs):
         for run in (diag, kfac):
             grown = ", ".join(f"{e['epoch']}: {choice_label(e['choice'])}" for e in run.events
                               if e.get("outcome") == "expanded")
-            within = [r["val_accuracy"] for r in run.metrics if r["params"] <= size]
             rows.append([kfac.seed, f"`{run.name}`", score_method(run), grown or "—", f"{agreeing} of {len(shared)}",
                          number(run.metrics[-1]["params"]), percent(run.best()["val_accuracy"]), number(size),
-                         percent(max(within)) if within else "—"])
+                         percent(run.best_within(size))])
     if not rows:
         return None
     return table(["seed", "run", "score", "expansions (epoch: candidate, block)", "same first candidate",
@@ -378,7 +377,7 @@ def ladder_tables(runs):
         if not run.ladder:
             continue
         header = ["rung", "params", "MFLOPs", "architecture", "epoch", "val accuracy", "test accuracy"]
-        rows = [[i + 1, number(r["parameters"]), f"{r['flops'] / 1e6:.2f}" if "flops" in r else "—",
+        rows = [[i + 1, number(r["parameters"]), megaflops(r.get("flops")),
                  f"`{r['architecture']}`", r["epoch"], percent(r["validation_accuracy"]), percent(r["test_accuracy"])]
                 for i, r in enumerate(run.ladder)]
         if run.finetuned:

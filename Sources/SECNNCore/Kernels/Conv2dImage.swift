@@ -46,6 +46,9 @@ extension Conv2dShape {
     var writesPlanes: Bool { !usesShiftedTaps && kernel == 3 && inChannels <= 4 }
     /// H·(W + 2): the output pixels of a shifted-tap GEMM, junk columns included.
     var paddedPixels: Int { height * paddedWidth }
+    /// Where 3×3 tap (ky, kx) = (tap / 3, tap % 3) of output pixel (0, 0)
+    /// lies in a padded plane: ky·(W+2) + kx.
+    func tapOffset(_ tap: Int) -> Int { (tap / 3) * paddedWidth + tap % 3 }
 }
 
 // MARK: - im2col
@@ -121,7 +124,7 @@ struct ConvScratch<T: TensorScalar> {
     /// `paddedPlane` apart, starting ky·(W+2) + kx into the first plane.
     @inline(__always)
     func tapView(_ tap: Int, _ s: Conv2dShape) -> UnsafePointer<T> {
-        UnsafePointer(image + (tap / 3) * s.paddedWidth + tap % 3)
+        UnsafePointer(image + s.tapOffset(tap))
     }
 
     /// Copies image `n` inside the zero border of the padded image.

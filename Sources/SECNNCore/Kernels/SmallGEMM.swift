@@ -65,7 +65,7 @@ extension SmallGEMM {
                                               output: UnsafeMutablePointer<T>, _ s: Conv2dShape) {
         precondition(convolvesTaps(T.self, s), "convolveTaps: not an image layer the kernel takes: \(s)")
         let offsets = (0..<s.inChannels).flatMap { c in
-            (0..<9).map { tap in c * s.paddedPlane + (tap / 3) * s.paddedWidth + tap % 3 }
+            (0..<9).map { tap in c * s.paddedPlane + s.tapOffset(tap) }
         }
         let (o, k) = (Int32(s.outChannels), Int32(s.patchSize))
         padded.withMemoryRebound(to: Float.self, capacity: s.inChannels * s.paddedPlane) { padded in
