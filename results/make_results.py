@@ -124,8 +124,13 @@ class Run:
         return sum(1 for e in self.events if e.get("outcome") == "expanded")
 
 
+# The paper's recipe: what a run's config.json must hold for its recipe to read "paper".
+PAPER_RECIPE = {"batch_size": 512, "learning_rate": 0.002, "patience": 15, "l1": 1e-05}
+
+
 def recipe(training):
-    parts = []
+    parts = [f"{name.replace('_', ' ')} {training[name]:g}" for name, value in PAPER_RECIPE.items()
+             if name in training and training[name] != value]
     if training.get("crop_padding", 0):
         parts.append(f"crop {training['crop_padding']}")
     if training.get("label_smoothing", 0):
@@ -212,7 +217,9 @@ def budget_table(runs):
 def growth_vs_fixed(runs):
     """Each growth run beside the fixed-architecture runs (no rule) of its start or final architecture or of one
     of its ladder's rungs, with the same recipe and validation: growth against training the size it reached from
-    scratch, and a rung against what its size can do."""
+    scratch, and a rung against what its size can do. *Epochs at its size* says how long each model trained at
+    the size shown; the last column is the grown side's accuracy (the run's best, or the rung's) less the fixed
+    run's best, for a start or final architecture only when both ran the same epochs."""
     rows = []
     for grown in (r for r in runs if r.rule != "—"):
         start, final = grown.config["architecture"], grown.architecture()
@@ -221,11 +228,18 @@ def growth_vs_fixed(runs):
                  and r.architecture() in {start, final} | set(rungs)]
         if not fixed:
             continue
+
+        def epochs_at(params, until):
+            return sum(1 for r in grown.metrics if r["params"] == params and r["epoch"] <= until)
+
         last = grown.metrics[-1]
         rows.append([f"`{grown.name}`", "grown", f"`{final}`", number(last["params"]), megaflops(grown.flops_of(last["params"])),
-                     grown.epochs, percent(grown.best()["val_accuracy"]), duration(grown.elapsed(last))])
+                     grown.epochs, epochs_at(last["params"], grown.epochs), percent(grown.best()["val_accuracy"]),
+                     duration(grown.elapsed(last)), ""])
         for run in fixed:
             architecture = run.architecture()
+            # A start or final architecture compares at equal epochs; a rung with what its size can do.
+            grown_accuracy, comparable = grown.best()["val_accuracy"], run.epochs == grown.epochs
             if architecture == start:
                 role = "its start architecture"
             elif architecture == final:
@@ -233,16 +247,21 @@ def growth_vs_fixed(runs):
             else:
                 number_of_rung, rung = rungs[architecture]
                 role = f"its rung {number_of_rung}'s architecture"
+                grown_accuracy, comparable = rung["validation_accuracy"], True
                 at = next(r for r in grown.metrics if r["epoch"] == rung["epoch"])
                 rows.append([f"`{grown.name}`", f"rung {number_of_rung}", f"`{architecture}`", number(rung["parameters"]),
                              megaflops(grown.flops_of(rung["parameters"])), rung["epoch"],
-                             percent(rung["validation_accuracy"]), duration(grown.elapsed(at))])
+                             epochs_at(rung["parameters"], rung["epoch"]), percent(rung["validation_accuracy"]),
+                             duration(grown.elapsed(at)), ""])
             last = run.metrics[-1]
+            best = run.best()["val_accuracy"]
             rows.append([f"`{run.name}`", role, f"`{architecture}`", number(last["params"]), megaflops(run.flops_of(last["params"])),
-                         run.epochs, percent(run.best()["val_accuracy"]), duration(run.elapsed(last))])
+                         run.epochs, run.epochs, percent(best), duration(run.elapsed(last)),
+                         f"{100 * (grown_accuracy - best):+.1f}" if comparable else "—"])
     if not rows:
         return None
-    return table(["run", "role", "architecture", "params", "MFLOPs", "epochs", "best accuracy", "wall time"], rows)
+    return table(["run", "role", "architecture", "params", "MFLOPs", "epochs", "epochs at its size", "best accuracy",
+                  "wall time", "grown less fixed (points)"], rows)
 
 
 def seed_groups(runs):
@@ -331,6 +350,37 @@ def best_candidates(run):
 
 def choice_label(choice):
     return f"layer {choice['block']}" if choice["op"] == "layer" else f"+{choice['channels']} ch {choice['block']}"
+
+
+def kind_label(candidate):
+    """A candidate by what it does and where, whatever its size: `layer 0`, `widen 2`."""
+    return f"{candidate['op']} {candidate['block']}"
+
+
+def counted(labels):
+    """`label: count` for each label, the most frequent first (ties by label)."""
+    counts = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    return ", ".join(f"{label}: {n}" for label, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def score_preferences(runs):
+    """For each run that scored candidates: which kind of candidate had the highest η/η_c at each scored
+    epoch, against what the rule applied, so that a systematic preference of the score shows apart from
+    the rule's pricing and thresholds."""
+    rows = []
+    for run in runs:
+        firsts = best_candidates(run)
+        if not firsts:
+            continue
+        applied = [kind_label(e["choice"]) for e in run.events if e.get("outcome") == "expanded"]
+        rows.append([f"`{run.name}`", run.rule_label, score_method(run), len(firsts),
+                     counted(kind_label(c) for c in firsts.values()), counted(applied) or "—"])
+    if not rows:
+        return None
+    return table(["run", "rule", "score", "scored epochs", "ranked first by η/η_c (epochs)", "applied (expansions)"],
+                 rows)
 
 
 def diag_vs_kfac(runs):
@@ -465,7 +515,11 @@ def document(root, runs_by_dataset, plot_directory, out_path):
             lines += ["", f"### Growth against fixed architectures ({dataset})", "",
                       "Each growth run beside the runs without a rule of its start or final architecture, or of one "
                       "of its rungs, trained from scratch with the same recipe. A rung's row is the growth run at the "
-                      "rung's epoch: *epochs* is that epoch, *best accuracy* the rung's validation accuracy.", "",
+                      "rung's epoch: *epochs* is that epoch, *best accuracy* the rung's validation accuracy. *Epochs at its size*: "
+                      "how many of those epochs the model had the size shown (a grown model spends its first epochs "
+                      "smaller). *Grown less fixed*: the grown side's accuracy (the run's best, or the rung's) less the "
+                      "fixed run's best (for a start or final architecture only at equal epochs); negative where training the "
+                      "architecture from scratch did better.", "",
                       comparison]
         groups = seed_groups(runs)
         if groups:
@@ -486,6 +540,13 @@ def document(root, runs_by_dataset, plot_directory, out_path):
                       "random pick is often a cheaper candidate, so the two runs end at different sizes). The scores "
                       "choose better than chance where the differences exceed the spread between seeds (the Seeds "
                       "table).", "", chance]
+        preferences = score_preferences(runs)
+        if preferences:
+            lines += ["", f"### What the scores rank first ({dataset})", "",
+                      "At each epoch a run scored its candidates, the kind of candidate (a layer or a widening, "
+                      "and its block) with the highest η/η_c, counted over the run; beside it what the rule "
+                      "applied. The rules price candidates (by size, compute or a threshold) before applying one, "
+                      "so the two columns differ; the first shows what the score alone prefers.", "", preferences]
         kfac = diag_vs_kfac(runs)
         if kfac:
             lines += ["", f"### Diagonal against K-FAC ({dataset})", "",

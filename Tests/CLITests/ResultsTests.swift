@@ -76,12 +76,14 @@ final class ResultsTests: XCTestCase {
         let rungRow = String(format: "| `grown` | rung 2 | `%@` | %@ |", rungArchitecture, grouped(rung["parameters"] as! Int))
         XCTAssertTrue(comparison.contains(rungRow), "\(rungRow) in\n\(comparison)")
         XCTAssertTrue(comparison.contains("| `rung-2-scratch` | its rung 2's architecture | `\(rungArchitecture)` |"), comparison)
+        // The start architecture from scratch, for as many epochs: the grown run's best less its best.
+        let (grownBest, fixedBest) = try (bestAccuracy(of: runs.appendingPathComponent("grown")),
+                                          bestAccuracy(of: runs.appendingPathComponent("fixed")))
+        let fixedRow = try XCTUnwrap(comparison.split(separator: "\n").first { $0.hasPrefix("| `fixed` | its start architecture |") },
+                                     comparison)
+        XCTAssertTrue(fixedRow.hasSuffix(String(format: "| %+.1f |", 100 * (grownBest - fixedBest))), String(fixedRow))
         // The two seeds of the growth run side by side: their best accuracies, mean and spread.
-        let bests = try ["grown", "grown-seed-1"].map { name in
-            try String(contentsOf: runs.appendingPathComponent("\(name)/metrics.jsonl"), encoding: .utf8)
-                .split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
-                .map { $0["val_accuracy"] as! Double }.max()!
-        }
+        let bests = try ["grown", "grown-seed-1"].map { try bestAccuracy(of: runs.appendingPathComponent($0)) }
         let seeds = try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix("| paper.lua | paper | held out | 6 |") },
                                   text)
         let seedCells = seeds.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -92,8 +94,7 @@ final class ResultsTests: XCTestCase {
         // The K-FAC run beside its diagonal twin: each with what its events say it grew.
         let kfacTable = try XCTUnwrap(text.components(separatedBy: "### Diagonal against K-FAC (digits)").last)
         for (name, method) in [("grown", "diag"), ("grown-kfac", "kfac")] {
-            let events = try String(contentsOf: runs.appendingPathComponent("\(name)/events.jsonl"), encoding: .utf8)
-                .split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+            let events = try self.events(of: runs.appendingPathComponent(name))
             let grown = events.filter { $0["outcome"] as? String == "expanded" }.map { event -> String in
                 let choice = event["choice"] as! [String: Any]
                 let block = choice["block"] as! Int
@@ -103,6 +104,18 @@ final class ResultsTests: XCTestCase {
             XCTAssertTrue(kfacTable.contains("| 0 | `\(name)` | \(method) | \(grown.isEmpty ? "—" : grown.joined(separator: ", ")) |"),
                           "\(name): \(grown) in\n\(kfacTable)")
         }
+        // What the score ranked first at each scored epoch, against what the rule applied.
+        let events = try self.events(of: runs.appendingPathComponent("grown"))
+        let scored = events.filter { $0["scores"] != nil && ($0["ratios"] as? [Double])?.isEmpty == false }
+        let firsts = scored.map { event -> String in
+            let ratios = event["ratios"] as! [Double]
+            let candidates = (event["scores"] as! [String: Any])["candidates"] as! [[String: Any]]
+            return kind(candidates[ratios.firstIndex(of: ratios.max()!)!]["candidate"] as! [String: Any])
+        }
+        let applied = events.filter { $0["outcome"] as? String == "expanded" }.map { kind($0["choice"] as! [String: Any]) }
+        XCTAssertFalse(applied.isEmpty)
+        let preferenceRow = "| `grown` | paper.lua | diag | \(scored.count) | \(counted(firsts)) | \(counted(applied)) |"
+        XCTAssertTrue(text.contains(preferenceRow), "\(preferenceRow) in\n\(text)")
         for plot in ["digits-accuracy-vs-params.png", "digits-accuracy-vs-flops.png"] {
             let bytes = try Data(contentsOf: plots.appendingPathComponent(plot))
             XCTAssertEqual(Array(bytes.prefix(4)), [0x89, 0x50, 0x4E, 0x47], "\(plot) is a PNG")
@@ -120,6 +133,28 @@ final class ResultsTests: XCTestCase {
             XCTAssertEqual(try Data(contentsOf: againPlots.appendingPathComponent(plot)),
                            try Data(contentsOf: plots.appendingPathComponent(plot)), plot)
         }
+    }
+
+    private func bestAccuracy(of run: URL) throws -> Double {
+        try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+            .map { $0["val_accuracy"] as! Double }.max()!
+    }
+
+    private func events(of run: URL) throws -> [[String: Any]] {
+        try String(contentsOf: run.appendingPathComponent("events.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+    }
+
+    /// A candidate by what it does and where: "layer 0", "widen 2".
+    private func kind(_ candidate: [String: Any]) -> String {
+        "\(candidate["op"] as! String) \(candidate["block"] as! Int)"
+    }
+
+    /// "label: count, …", the most frequent first, ties by label.
+    private func counted(_ labels: [String]) -> String {
+        Dictionary(labels.map { ($0, 1) }, uniquingKeysWith: +).sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+            .map { "\($0.key): \($0.value)" }.joined(separator: ", ")
     }
 
     /// 12345 → "12,345".
