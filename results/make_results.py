@@ -12,6 +12,7 @@ the clock, and the plots carry no timestamp. Needs Debian's
 python3-matplotlib.
 """
 import argparse
+import collections
 import json
 import os
 import sys
@@ -61,6 +62,8 @@ class Run:
         if not self.metrics:
             raise SystemExit(f"{path}/metrics.jsonl: no epochs")
         self.events = read_lines(os.path.join(path, "events.jsonl"))
+        # The growth rounds that applied a candidate (each names it as `choice`), oldest first.
+        self.expansions = [e for e in self.events if e.get("outcome") == "expanded"]
         self.ladder = (read_json(os.path.join(path, "ladder.json")) or {}).get("rungs", [])
         self.finetuned = {r["rung"]: r for r in (read_json(os.path.join(path, "ladder-finetuned.json")) or {})
                           .get("rungs", [])}
@@ -110,18 +113,12 @@ class Run:
     def architecture(self):
         """The final architecture: the start one with every expansion in events.jsonl applied."""
         blocks = [[int(n) for n in block.split("x")] for block in self.config["architecture"].split(",")]
-        for event in self.events:
-            choice = event.get("choice")
-            if event.get("outcome") != "expanded" or not choice:
-                continue
+        for choice in (event["choice"] for event in self.expansions):
             if choice["op"] == "layer":
                 blocks[choice["block"]][1] += 1
             else:
                 blocks[choice["block"]][0] += choice["channels"]
         return ",".join(f"{channels}x{layers}" for channels, layers in blocks)
-
-    def expansions(self):
-        return sum(1 for e in self.events if e.get("outcome") == "expanded")
 
 
 # The paper's recipe: what a run's config.json must hold for its recipe to read "paper".
@@ -194,7 +191,7 @@ def paper_table(runs):
         # Validating on the test set, the best epoch's validation accuracy is its test accuracy.
         test = run.summary["test_accuracy"] if run.summary else best["val_accuracy"] if run.on_test else None
         cells += [percent(best["val_accuracy"]), number(best["params"]), percent(test),
-                  f"`{run.architecture()}`", run.expansions()]
+                  f"`{run.architecture()}`", len(run.expansions)]
         rows.append(cells)
     return table(header, rows)
 
@@ -287,10 +284,6 @@ def seed_groups(runs):
                   "spread (points)", "mean final params"], rows)
 
 
-def expansion_epochs(run):
-    return [e["epoch"] for e in run.events if e.get("outcome") == "expanded"]
-
-
 def against_chance(runs):
     """Each random-candidate control (random.lua, growing at the epochs another run of the same seed grew at)
     beside the run whose epochs it copied: whether the scores chose better than chance, seed by seed, overall
@@ -301,7 +294,7 @@ def against_chance(runs):
         copied = [int(e) for e in str(control.config["rule_args"].get("epochs", "")).split(",") if e]
         scored = [r for r in runs if r is not control and r.rule != "random.lua" and r.seed == control.seed
                   and r.config["training"]["epochs"] == control.config["training"]["epochs"] and r.recipe == control.recipe
-                  and expansion_epochs(r) == copied]
+                  and [e["epoch"] for e in r.expansions] == copied]
         if not scored:
             continue
         kind = "same sizes" if "sizes" in control.config["rule_args"] else "uniform"
@@ -359,9 +352,7 @@ def kind_label(candidate):
 
 def counted(labels):
     """`label: count` for each label, the most frequent first (ties by label)."""
-    counts = {}
-    for label in labels:
-        counts[label] = counts.get(label, 0) + 1
+    counts = collections.Counter(labels)
     return ", ".join(f"{label}: {n}" for label, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
@@ -374,7 +365,7 @@ def score_preferences(runs):
         firsts = best_candidates(run)
         if not firsts:
             continue
-        applied = [kind_label(e["choice"]) for e in run.events if e.get("outcome") == "expanded"]
+        applied = [kind_label(e["choice"]) for e in run.expansions]
         rows.append([f"`{run.name}`", run.rule_label, score_method(run), len(firsts),
                      counted(kind_label(c) for c in firsts.values()), counted(applied) or "—"])
     if not rows:
@@ -399,8 +390,7 @@ def diag_vs_kfac(runs):
         agreeing = sum(1 for epoch in shared if firsts[0][epoch] == firsts[1][epoch])
         size = min(diag.metrics[-1]["params"], kfac.metrics[-1]["params"])
         for run in (diag, kfac):
-            grown = ", ".join(f"{e['epoch']}: {choice_label(e['choice'])}" for e in run.events
-                              if e.get("outcome") == "expanded")
+            grown = ", ".join(f"{e['epoch']}: {choice_label(e['choice'])}" for e in run.expansions)
             rows.append([kfac.seed, f"`{run.name}`", score_method(run), grown or "—", f"{agreeing} of {len(shared)}",
                          number(run.metrics[-1]["params"]), percent(run.best()["val_accuracy"]), number(size),
                          percent(run.best_within(size))])
